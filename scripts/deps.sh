@@ -20,12 +20,11 @@ if [ ! -s "$bp" ]; then
 	fi
 	awk 'BEGIN { RS = ""; ORS = "\n\n" } NR == 1' "$src" |
 		sed 's/^Suites: .*/Suites: bookworm-backports/' >"$bp"
-	updated=0
 fi
 
 pkgs=(
 	build-essential pkg-config clang llvm libclang-rt-14-dev
-	libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev libcmocka-dev
+	libnl-3-dev libnl-genl-3-dev libssl-dev libjson-c-dev libsqlite3-dev libcmocka-dev
 	mosquitto mosquitto-clients libmosquitto-dev
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
@@ -50,10 +49,7 @@ need=$(missing "${pkgs[@]}")
 k612=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | tail -n 1 || true)
 src612=$(ls /usr/src/linux-source-6.12*.tar.* 2>/dev/null | tail -n 1 || true)
 if [ -n "$need" ] || [ -z "$k612" ] || [ -z "$src612" ]; then
-	[ "${updated:-1}" = 0 ] || [ -n "$(ls /var/lib/apt/lists/*backports* 2>/dev/null)" ] || updated=0
-	if [ "${updated:-1}" = 0 ] || [ -n "$need" ]; then
-		apt-get update -q
-	fi
+	apt-get update -q
 	# shellcheck disable=SC2086
 	[ -z "$need" ] || apt-get install -y -q --no-install-recommends $need
 	if [ -z "$k612" ]; then
@@ -76,9 +72,8 @@ fi
 cp_dir=/var/cache/kmqtt/checkpatch
 if [ ! -x "$cp_dir/scripts/checkpatch.pl" ]; then
 	tarball=$(ls /usr/src/linux-source-6.12*.tar.* | tail -n 1)
-	top=$(tar -tf "$tarball" | head -n 1 | cut -d/ -f1)
 	mkdir -p "$cp_dir"
-	tar -xf "$tarball" -C "$cp_dir" --strip-components=1 \
-		"$top/scripts/checkpatch.pl" "$top/scripts/spelling.txt" "$top/scripts/const_structs.checkpatch"
+	tar -xf "$tarball" -C "$cp_dir" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
 fi
 echo "deps: ok"
