@@ -6,9 +6,8 @@
 #ifndef KMQTT_COMPAT_H
 #define KMQTT_COMPAT_H
 
-#include <linux/version.h>
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+/* 6.12 moved the unaligned access helpers from asm/ to linux/ (probed by Kbuild). */
+#ifdef KMQTT_HAVE_LINUX_UNALIGNED_H
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>

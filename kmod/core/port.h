@@ -44,15 +44,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <linux/types.h>
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int8_t s8;
-typedef int16_t s16;
-typedef int32_t s32;
-typedef int64_t s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s8 s8;
+typedef __s16 s16;
+typedef __s32 s32;
+typedef __s64 s64;
 
 #define kmq_alloc(sz)		malloc(sz)
 #define kmq_zalloc(sz)		calloc(1, (sz))
@@ -61,12 +62,18 @@ typedef int64_t s64;
  * Userspace users of the trie hold their own lock around readers and writers, so a node
  * can be freed at once.
  */
-#define kmq_free_rcu(p, head)	free(p)
+#define kmq_free_rcu(p, head)	kmq_free_now((p), #head)
 #define kmq_rcu_head		struct { void *unused; }
 #define kmq_rcu_assign(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define kmq_rcu_deref(p)	__atomic_load_n(&(p), __ATOMIC_CONSUME)
 #define kmq_likely(x)		__builtin_expect(!!(x), 1)
 #define kmq_unlikely(x)		__builtin_expect(!!(x), 0)
+
+static inline void kmq_free_now(void *p, const char *rcu_member)
+{
+	(void)rcu_member;
+	free(p);
+}
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
