@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The control socket kmqttctl talks to (protocol in lib/ctl.h). Requests are answered
+ * from the event loop; a client gets CTL_CLIENT_TIMEOUT_MS to send its request and at most
+ * CTL_MAX_CLIENTS are served at once, so a stuck client cannot wedge the daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "ctl.h"
+#include "kmqttd.h"
+#include "log.h"
+
+#define CTL_MAX_CLIENTS 16
+#define CTL_CLIENT_TIMEOUT_MS 5000
+
+static struct ctl_client {
+	int fd;
+	uint64_t since_ms;
+} clients[CTL_MAX_CLIENTS];
+static unsigned int n_clients;
+
+static int mkdir_parent(const char *path)
+{
+	char *copy = strdup(path);
+	char *dir;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		ret = -errno;
+	free(copy);
+	return ret;
+}
+
+int ctl_listen(struct kmqttd *d)
+{
+	const char *path = d->conf.control_socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd, ret;
+	char *reply;
+
+	/* A socket that answers belongs to a running daemon: never steal it. */
+	ret = kmq_ctl_request(path, "status", &reply);
+	if (ret == 0) {
+		free(reply);
+		log_err("another kmqttd is running (its control socket %s answers)", path);
+		return -EADDRINUSE;
+	}
+	ret = mkdir_parent(path);
+	if (ret) {
+		log_err("cannot create the directory of %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_err("cannot remove stale control socket %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 16) < 0) {
+		ret = -errno;
+		log_err("cannot listen on control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	ev.data.fd = fd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		ret = -errno;
+		close(fd);
+		unlink(path);
+		return ret;
+	}
+	d->ctl_fd = fd;
+	d->ctl_path = strdup(path);
+	log_info("control socket %s", path);
+	return 0;
+}
+
+static void client_drop(struct kmqttd *d, unsigned int i)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, clients[i].fd, NULL);
+	close(clients[i].fd);
+	clients[i] = clients[--n_clients];
+}
+
+void ctl_close(struct kmqttd *d)
+{
+	while (n_clients)
+		client_drop(d, 0);
+	if (d->ctl_fd >= 0) {
+		close(d->ctl_fd);
+		d->ctl_fd = -1;
+	}
+	if (d->ctl_path) {
+		unlink(d->ctl_path);
+		free(d->ctl_path);
+		d->ctl_path = NULL;
+	}
+}
+
+void ctl_on_accept(struct kmqttd *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd;
+
+	while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (n_clients == CTL_MAX_CLIENTS) {
+			log_warn("control socket: %d clients already, refusing one", CTL_MAX_CLIENTS);
+			close(fd);
+			continue;
+		}
+		ev.data.fd = fd;
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			continue;
+		}
+		clients[n_clients].fd = fd;
+		clients[n_clients].since_ms = kmqttd_now_ms();
+		n_clients++;
+	}
+}
+
+void ctl_sweep(struct kmqttd *d)
+{
+	uint64_t now = kmqttd_now_ms();
+
+	for (unsigned int i = 0; i < n_clients;) {
+		if (now - clients[i].since_ms > CTL_CLIENT_TIMEOUT_MS)
+			client_drop(d, i);
+		else
+			i++;
+	}
+}
+
+static json_object *status_json(struct kmqttd *d)
+{
+	json_object *o = json_object_new_object();
+	json_object *dm = json_object_new_object();
+	uint64_t now = kmqttd_now_ms();
+
+	json_object_object_add(dm, "version", json_object_new_string(KMQTT_VERSION));
+	json_object_object_add(dm, "pid", json_object_new_int(getpid()));
+	json_object_object_add(dm, "uptime_ms", json_object_new_int64((int64_t)(now - d->started_ms)));
+	json_object_object_add(dm, "config", d->conf_path ? json_object_new_string(d->conf_path) : NULL);
+	json_object_object_add(dm, "module", json_object_new_string(module_link_name(d->link)));
+	json_object_object_add(dm, "registered_for_ms", d->link == MODULE_REGISTERED ?
+			       json_object_new_int64((int64_t)(now - d->registered_ms)) : NULL);
+	json_object_object_add(dm, "module_registrations", json_object_new_int64((int64_t)d->n_registrations));
+	json_object_object_add(dm, "module_lost", json_object_new_int64((int64_t)d->n_module_lost));
+	json_object_object_add(dm, "ctl_requests", json_object_new_int64((int64_t)d->n_ctl_requests));
+	json_object_object_add(o, "daemon", dm);
+	return o;
+}
+
+static json_object *handle(struct kmqttd *d, char *req)
+{
+	char *save = NULL;
+	char *cmd = strtok_r(req, " \t\n", &save);
+	json_object *o;
+
+	if (cmd && !strcmp(cmd, "status"))
+		return status_json(d);
+	o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(cmd ? "unknown command" : "empty request"));
+	if (cmd)
+		json_object_object_add(o, "command", json_object_new_string(cmd));
+	return o;
+}
+
+void ctl_on_client(struct kmqttd *d, int fd)
+{
+	char req[KMQ_CTL_MAX_REQUEST + 1];
+	json_object *o;
+	const char *s;
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; i < n_clients && clients[i].fd != fd; i++)
+		;
+	if (i == n_clients)
+		return;
+	n = recv(fd, req, sizeof(req) - 1, MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || (size_t)n > sizeof(req) - 1) {
+		client_drop(d, i);
+		return;
+	}
+	req[n] = 0;
+	d->n_ctl_requests++;
+	o = handle(d, req);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("control client went away before the reply: %s", strerror(errno));
+	json_object_put(o);
+	client_drop(d, i);
+}
