@@ -21,6 +21,7 @@
 #include <linux/string.h>
 #include <linux/slab.h>
 #include <linux/rcupdate.h>
+#include <linux/random.h>
 #include "../compat.h"
 #include <linux/errno.h>
 #include <linux/compiler.h>
@@ -35,6 +36,19 @@
 #define kmq_rcu_deref(p)	rcu_dereference_check((p), 1)
 #define kmq_likely(x)		likely(x)
 #define kmq_unlikely(x)		unlikely(x)
+/* Large arrays (hash tables): kmalloc when it can, vmalloc otherwise. */
+#define kmq_kvzalloc(sz)	kvzalloc((sz), GFP_KERNEL_ACCOUNT)
+#define kmq_kvfree(p)		kvfree(p)
+#define kmq_kvfree_rcu(p, head)	kvfree_rcu((p), head)
+/* Writer-side access to an __rcu pointer, under the writer's lock. */
+#define kmq_rcu_protected(p)	rcu_dereference_protected((p), 1)
+/* Store that needs no ordering: NULL or an object readers cannot see yet. */
+#define kmq_rcu_init(p, v)	RCU_INIT_POINTER((p), (v))
+/* Racy but untorn access to a scalar shared with concurrent readers. */
+#define kmq_read_once(x)	READ_ONCE(x)
+#define kmq_write_once(x, v)	WRITE_ONCE((x), (v))
+/* Seed for keyed hashes, so that remote peers cannot aim for collisions. */
+#define kmq_random_u64()	get_random_u64()
 
 #else /* userspace: daemon, CLI, unit tests, fuzzers */
 
@@ -44,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 #include <linux/types.h>
 
 typedef __u8 u8;
@@ -68,6 +83,25 @@ typedef __s64 s64;
 #define kmq_rcu_deref(p)	__atomic_load_n(&(p), __ATOMIC_CONSUME)
 #define kmq_likely(x)		__builtin_expect(!!(x), 1)
 #define kmq_unlikely(x)		__builtin_expect(!!(x), 0)
+#define kmq_kvzalloc(sz)	calloc(1, (sz))
+#define kmq_kvfree(p)		free(p)
+#define kmq_kvfree_rcu(p, head)	kmq_free_now((p), #head)
+#define kmq_rcu_protected(p)	(p)
+#define kmq_rcu_init(p, v)	((p) = (v))
+#define kmq_read_once(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define kmq_write_once(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#ifndef __rcu
+#define __rcu
+#endif
+
+static inline u64 kmq_random_u64(void)
+{
+	u64 v;
+
+	if (getentropy(&v, sizeof(v)))
+		v = (u64)(uintptr_t)&v ^ 0x9e3779b97f4a7c15ULL;
+	return v;
+}
 
 static inline void kmq_free_now(void *p, const char *rcu_member)
 {

@@ -103,12 +103,13 @@ bool topic_share_split(const char *s, u16 len, const char **group, u16 *group_le
 struct topic_node;
 
 struct topic_tree {
-	struct topic_node *root;
+	struct topic_node __rcu *root;	/* allocated with the first entry, freed with the last */
 	struct topic_limits lim;
+	u64 seed;		/* keys the level hash against chosen collisions */
 	size_t mem_limit;	/* 0: no cap; else fail with TOPIC_E_MEM_LIMIT beyond it */
 	/* Accounting, written only by the (serialized) writer. */
-	size_t bytes;		/* bytes allocated for nodes, tables, subscriptions */
-	u64 nodes;		/* nodes, root excluded */
+	size_t bytes;		/* bytes requested for nodes, tables, subscriptions */
+	u64 nodes;		/* nodes, root included */
 	u64 tables;		/* child/subscriber hash tables */
 	u64 resizes;		/* hash table rebuilds */
 	u64 nomem;		/* allocations that failed */
@@ -121,6 +122,16 @@ struct topic_tree {
  */
 void topic_node_set_used(struct topic_node *node, u64 when);
 u64 topic_node_used(const struct topic_node *node);
+
+/* Return 0 to continue, a negative value to stop the walk with that value. */
+typedef int (*topic_walk_fn)(void *ctx, const char *path, u16 len, struct topic_node *node);
+
+/*
+ * Writer-side: visit every node below the root in pre-order with its path ("a/+/#"),
+ * built in @buf of @buf_size bytes (at least lim.max_topic_len). @fn must not modify the
+ * tree. Returns the number of nodes visited or @fn's negative value.
+ */
+int topic_walk(struct topic_tree *tree, char *buf, u16 buf_size, topic_walk_fn fn, void *ctx);
 
 /* ---- Subscription trie ---- */
 
@@ -228,6 +239,14 @@ int topic_collector_init(struct topic_collector *c, struct topic_delivery *dlv, 
  */
 int topic_collect(struct topic_trie *t, const char *topic, u16 len, const void *publisher,
 		  u64 now, struct topic_collector *c);
+
+/*
+ * Writer-side dump of every subscription: @fn gets the filter (without "$share/<group>/")
+ * and the subscription, the group set for shared ones. Returns the number of callbacks or
+ * @fn's negative value. For resynchronizing the daemon.
+ */
+typedef int (*topic_dump_fn)(void *ctx, const char *filter, u16 len, const struct topic_match *m);
+int topic_trie_dump(struct topic_trie *t, char *buf, u16 buf_size, topic_dump_fn fn, void *ctx);
 
 /* ---- Store of topic names (retained messages) ---- */
 
