@@ -685,7 +685,7 @@ static struct topic_node *tree_path(struct topic_tree *tree, const char *s, u16 
 	if (!n) {
 		if (!create)
 			return NULL;
-		n = node_alloc(tree, NULL, NULL, 0, 0, err);
+		n = node_alloc(tree, NULL, "", 0, 0, err);
 		if (!n)
 			return NULL;
 		kmq_rcu_assign(tree->root, n);
