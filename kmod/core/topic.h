@@ -24,6 +24,8 @@
  * the caller serializes writers (a mutex; they allocate with GFP_KERNEL and may sleep).
  * Userspace uses the trie under its own lock. Nothing a reader may see is freed before a
  * grace period (kmq_free_rcu). topic_store_match() and topic_walk() are writer-side.
+ * Callbacks must not modify the tree they are called from (in userspace, where frees are
+ * immediate, that would be a use after free).
  *
  * Bounds: no recursion (walks backtrack through parent pointers), no allocation on the
  * match path, all allocation bounded by struct topic_limits and the optional memory cap.
@@ -67,6 +69,12 @@ enum topic_err {
 };
 
 const char *topic_err_name(int err);
+
+/* The UTF-8 errors are -1..-6 and stay so: callers may test for the range. */
+static inline bool topic_err_is_utf8(int err)
+{
+	return err < 0 && err >= TOPIC_E_UTF8_BAD_BYTE;
+}
 
 /* struct topic_limits.flags */
 enum {

@@ -138,6 +138,9 @@ static void test_utf8_errors_distinct_and_named(void **state)
 		for (k = 0; k > e; k--)
 			assert_string_not_equal(seen[-k], seen[-e]);
 	}
+	for (e = 0; e >= TOPIC_E__MIN; e--)
+		assert_int_equal(topic_err_is_utf8(e),
+				 e <= TOPIC_E_NUL && e >= TOPIC_E_UTF8_BAD_BYTE);
 	assert_string_equal(topic_err_name(TOPIC_E__MIN - 1), "unknown");
 	assert_string_equal(topic_err_name(1), "unknown");
 }
