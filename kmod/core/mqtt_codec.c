@@ -9,7 +9,7 @@
 static const struct mqtt_limits mqtt_default_limits = MQTT_LIMITS_DEFAULT;
 
 #define MQTT_T(type)	(1U << MQTT_##type)
-#define MQTT_T_WILL	(1U << MQTT_PROPS_WILL)
+#define MQTT_T_WILL	MQTT_T(PROPS_WILL)
 
 /* ---- Errors ---- */
 
@@ -19,7 +19,8 @@ struct mqtt_err_info {
 	s8 rc311;		/* 3.1.1 CONNACK return code or MQTT_RC311_NONE */
 };
 
-#define MQTT_ERR(e, n, r, c)	[MQTT_E_##e - MQTT_E_BASE] = { n, MQTT_RC_##r, c }
+#define MQTT_ERR(e, n, r, c) \
+	[MQTT_E_##e - MQTT_E_BASE] = { .name = n, .reason = MQTT_RC_##r, .rc311 = c }
 #define MQTT_ERR_NONE		MQTT_RC311_NONE
 
 static const struct mqtt_err_info mqtt_errs[MQTT_E__END - MQTT_E_BASE] = {
@@ -437,7 +438,7 @@ static int mqtt_topic_err(int terr, bool filter)
 {
 	if (!terr)
 		return 0;
-	if (terr >= TOPIC_E_UTF8_BAD_BYTE)		/* TOPIC_E_NUL..TOPIC_E_UTF8_BAD_BYTE */
+	if (topic_err_is_utf8(terr))
 		return -MQTT_E_BAD_UTF8;
 	if (terr == TOPIC_E_TOO_LONG || terr == TOPIC_E_TOO_DEEP)
 		return -MQTT_E_TOPIC_LIMIT;
