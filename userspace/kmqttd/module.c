@@ -107,6 +107,18 @@ int module_on_ctrl_event(struct kmqttd *d)
 		}
 		log_info("kmqtt.ko appeared");
 		return module_connect(d);
+	case KMQ_FAMILY_RESYNC:
+		/* Notifications were lost: find out where the module stands. */
+		log_warn("generic netlink notifications overflowed; re-checking kmqtt.ko");
+		if (d->link == MODULE_REGISTERED) {
+			struct kmq_status st;
+
+			if (!kmq_nl_status(&d->nl, &st) && st.daemon_pid == (uint32_t)getpid())
+				return 0;
+			d->n_module_lost++;
+			module_disconnect(d, false);
+		}
+		return module_connect(d);
 	case KMQ_FAMILY_NONE:
 		break;
 	}

@@ -266,39 +266,53 @@ fail:
 	return -EIO;
 }
 
-static int parse_ctrl(struct nl_msg *msg, void *arg)
+static void parse_ctrl(struct nlmsghdr *nlh, enum kmq_family_event *ev)
 {
-	enum kmq_family_event *ev = arg;
-	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct genlmsghdr *g = nlmsg_data(nlh);
 	struct nlattr *tb[CTRL_ATTR_MAX + 1];
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, CTRL_ATTR_MAX, NULL) < 0 ||
-	    !tb[CTRL_ATTR_FAMILY_NAME] ||
+	if (nlh->nlmsg_type != GENL_ID_CTRL ||
+	    genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0 || !tb[CTRL_ATTR_FAMILY_NAME] ||
 	    strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]), KMQTT_GENL_NAME))
-		return NL_OK;
+		return;
 	if (g->cmd == CTRL_CMD_NEWFAMILY)
 		*ev = KMQ_FAMILY_NEW;
 	else if (g->cmd == CTRL_CMD_DELFAMILY)
 		*ev = KMQ_FAMILY_DEL;
-	return NL_OK;
 }
 
 /*
- * Drain the notify socket. *ev is the last kmqtt event seen (a quick unload/reload shows
- * up as NEW after DEL, which is what the caller needs to act on).
+ * Drain the notify socket. *ev is the last kmqtt event seen (a quick unload and reload
+ * shows up as NEW after DEL, which is what the caller needs to act on). When the socket
+ * overflowed, events were lost and *ev is KMQ_FAMILY_RESYNC.
  */
 int kmq_nl_ctrl_read(struct kmq_nl *nl, enum kmq_family_event *ev)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
-	int ret;
+	static char buf[32768];
+	int fd = nl_socket_get_fd(nl->sk);
+	bool lost = false;
 
 	*ev = KMQ_FAMILY_NONE;
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_ctrl, ev);
-	do {
-		ret = nl_recvmsgs(nl->sk, cb);
-	} while (ret >= 0);
-	nl_cb_put(cb);
-	return ret == -NLE_AGAIN ? 0 : -EIO;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int len = (int)n;
+		struct nlmsghdr *nlh;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				lost = true;
+				continue;
+			}
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len))
+			parse_ctrl(nlh, ev);
+	}
+	if (lost)
+		*ev = KMQ_FAMILY_RESYNC;
+	return 0;
 }

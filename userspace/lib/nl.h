@@ -46,8 +46,7 @@ const char *kmq_state_name(uint32_t state);
  * appearing and disappearing: how the daemon learns that kmqtt.ko was loaded or unloaded.
  */
 int kmq_nl_ctrl_open(struct kmq_nl *nl);
-/* Reads pending notifications: >0 if "kmqtt" appeared, <0 ... see nl.c. */
-enum kmq_family_event { KMQ_FAMILY_NONE, KMQ_FAMILY_NEW, KMQ_FAMILY_DEL };
+enum kmq_family_event { KMQ_FAMILY_NONE, KMQ_FAMILY_NEW, KMQ_FAMILY_DEL, KMQ_FAMILY_RESYNC };
 int kmq_nl_ctrl_read(struct kmq_nl *nl, enum kmq_family_event *ev);
 int kmq_nl_fd(struct kmq_nl *nl);
 

@@ -1,0 +1,21 @@
+# Helpers for the tests that run inside the QEMU guest (sourced). Each check appends one
+# TAP line to $TAP, which tests/run collects. The tree is at the same path as on the host.
+: "${TAP:?TAP must name the results file}"
+: "${KVER:=$(uname -r)}"
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=$TOP/build/bin
+KO=$TOP/build/$KVER/kmqtt.ko
+export PATH=$BIN:$PATH
+fails=0
+
+ok() { echo "ok - $*" | tee -a "$TAP"; }
+notok() { echo "not ok - $*" | tee -a "$TAP"; fails=$((fails + 1)); }
+# check NAME CMD...: ok when CMD succeeds
+check() { local n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; fi; }
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds
+wait_for() {
+	local t=$(($1 * 5)); shift
+	while [ $t -gt 0 ]; do "$@" && return 0; sleep 0.2; t=$((t - 1)); done
+	return 1
+}
+finish() { exit $((fails > 0)); }
