@@ -367,6 +367,13 @@ struct mqtt_rd {
 	const u8 *end;
 };
 
+/* @len bytes from @p, which may be NULL when @len is 0 (no arithmetic on NULL). */
+static void mqtt_rd_init(struct mqtt_rd *r, const u8 *p, u32 len)
+{
+	r->p = p;
+	r->end = len ? p + len : p;
+}
+
 static u32 mqtt_rd_left(const struct mqtt_rd *r)
 {
 	return r->end - r->p;
@@ -594,8 +601,8 @@ static int mqtt_prop_check(const struct mqtt_prop *prop, const struct mqtt_limit
 int mqtt_props_parse(u8 type, const u8 *p, u32 len, const struct mqtt_limits *lim,
 		     struct mqtt_props *out)
 {
-	struct mqtt_rd r = { p, p + len };
 	struct mqtt_prop prop;
+	struct mqtt_rd r;
 	int err;
 
 	if (!lim)
@@ -603,6 +610,7 @@ int mqtt_props_parse(u8 type, const u8 *p, u32 len, const struct mqtt_limits *li
 	memset(out, 0, sizeof(*out));
 	if (type > MQTT_AUTH)
 		return -EINVAL;
+	mqtt_rd_init(&r, p, len);
 	out->p = p;
 	out->len = len;
 	while (r.p < r.end) {
@@ -660,7 +668,7 @@ static int mqtt_rd_props(struct mqtt_rd *r, u8 type, const struct mqtt_limits *l
 void mqtt_prop_iter_init(struct mqtt_iter *it, const struct mqtt_props *pr)
 {
 	it->p = pr->p;
-	it->end = pr->p + pr->len;
+	it->end = pr->len ? pr->p + pr->len : pr->p;
 }
 
 int mqtt_prop_next(struct mqtt_iter *it, struct mqtt_prop *prop)
@@ -1033,13 +1041,14 @@ static int mqtt_decode_reason(u8 type, struct mqtt_rd *r, const struct mqtt_limi
 int mqtt_decode(u8 level, const struct mqtt_fixed_header *fh, const u8 *body,
 		const struct mqtt_limits *lim, struct mqtt_packet *pkt)
 {
-	struct mqtt_rd r = { body, body + fh->remlen };
+	struct mqtt_rd r;
 	int err;
 
 	if (!lim)
 		lim = &mqtt_default_limits;
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->type = fh->type;
+	mqtt_rd_init(&r, body, fh->remlen);
 	err = mqtt_check_flags(level, fh->type, fh->flags);
 	if (err)
 		return err;
@@ -1116,7 +1125,7 @@ int mqtt_decode_buf(u8 level, const u8 *buf, u32 len, const struct mqtt_limits *
 void mqtt_sub_iter_init(struct mqtt_iter *it, const struct mqtt_subscribe *s)
 {
 	it->p = s->list;
-	it->end = s->list + s->list_len;
+	it->end = s->list_len ? s->list + s->list_len : s->list;
 }
 
 bool mqtt_sub_next(struct mqtt_iter *it, struct mqtt_sub_entry *e)
@@ -1139,7 +1148,7 @@ bool mqtt_sub_next(struct mqtt_iter *it, struct mqtt_sub_entry *e)
 void mqtt_unsub_iter_init(struct mqtt_iter *it, const struct mqtt_unsubscribe *u)
 {
 	it->p = u->list;
-	it->end = u->list + u->list_len;
+	it->end = u->list_len ? u->list + u->list_len : u->list;
 }
 
 bool mqtt_unsub_next(struct mqtt_iter *it, struct mqtt_str *filter)
