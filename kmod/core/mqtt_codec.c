@@ -426,9 +426,11 @@ static int mqtt_rd_raw_str(struct mqtt_rd *r, struct mqtt_str *s)
 	struct mqtt_bin b;
 	int err = mqtt_rd_bin(r, &b);
 
+	if (err)
+		return err;
 	s->s = (const char *)b.p;
 	s->len = b.len;
-	return err;
+	return 0;
 }
 
 static int mqtt_rd_str(struct mqtt_rd *r, struct mqtt_str *s)
