@@ -30,6 +30,12 @@ KDIR ?= /lib/modules/$(KVER)/build
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
+.PHONY: print-kver print-host-can-load
+print-kver:
+	@echo $(KVER)
+print-host-can-load:
+	@echo $(HOST_CAN_LOAD)
+
 .PHONY: all module userspace unit fuzz fuzz-short kunit style sparse check run deps \
 	dkms-install dkms-remove clean bench-core
 

@@ -9,7 +9,9 @@ CORE_SRCS := $(wildcard kmod/core/*.c)
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 TESTS := $(patsubst tests/unit/%.c,$(UB)/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst tests/unit/%.c,$(BUILD)/bench/%,$(wildcard tests/unit/bench_*.c))
-LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+PKGS := cmocka libnl-3.0 libnl-genl-3.0 json-c
+CFLAGS += $(shell pkg-config --cflags $(PKGS))
+LIBS := $(shell pkg-config --libs $(PKGS))
 
 .PHONY: build run bench
 build: $(TESTS)

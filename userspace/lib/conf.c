@@ -83,12 +83,15 @@ static int parse_line(struct parse_ctx *p, char *s)
 	int argc = 0;
 	char *tok, *save = NULL;
 
+	s += strspn(s, " \t\r");
+	if (*s == '#' || *s == 0)
+		return 0;
 	for (tok = strtok_r(s, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
 		if (argc == MAX_ARGS + 1)
 			return fail(p, "too many values for '%s'", argv[0]);
 		argv[argc++] = tok;
 	}
-	if (argc == 0 || argv[0][0] == '#')
+	if (argc == 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
 		const struct option *o = &options[i];
