@@ -247,7 +247,7 @@ enum mqtt_prop_type {
 
 /* Limits the decoder enforces. MQTT_LIMITS_DEFAULT gives the defaults above. */
 struct mqtt_limits {
-	u32 max_packet_size;	/* whole packet, fixed header included, <= MQTT_MAX_PACKET_SIZE */
+	u32 max_packet_size;	/* whole packet, fixed header included; 0: the protocol's */
 	u32 max_subs;		/* topic filters per SUBSCRIBE / UNSUBSCRIBE */
 	u16 max_props;		/* properties per property block */
 	u16 max_user_props;	/* user properties per property block */
