@@ -10,6 +10,7 @@
 #   make style        checkpatch --strict on kmod/
 #   make sparse       sparse on kmod/ (C=2)
 #   make dkms-install install the module source into DKMS and build it for KVER
+#   make install      kmqttd, kmqttctl, the systemd unit and a default config (DESTDIR=, PREFIX=)
 #   make bench-core   core microbenchmarks
 
 SHELL := /bin/bash
@@ -37,7 +38,7 @@ print-host-can-load:
 	@echo $(HOST_CAN_LOAD)
 
 .PHONY: all module userspace unit fuzz fuzz-short kunit style sparse check run deps \
-	dkms-install dkms-remove clean bench-core
+	dkms-install dkms-remove clean bench-core install
 
 all: module userspace
 
@@ -79,6 +80,15 @@ check:
 
 run:
 	@bash scripts/run
+
+PREFIX ?= /usr
+install: userspace
+	install -D -m 0755 $(BUILD)/bin/kmqttd $(DESTDIR)$(PREFIX)/sbin/kmqttd
+	install -D -m 0755 $(BUILD)/bin/kmqttctl $(DESTDIR)$(PREFIX)/sbin/kmqttctl
+	install -D -m 0644 userspace/kmqttd.service $(DESTDIR)/lib/systemd/system/kmqttd.service
+	test -e $(DESTDIR)/etc/kmqtt/kmqttd.conf || \
+		install -D -m 0644 userspace/kmqttd.conf $(DESTDIR)/etc/kmqtt/kmqttd.conf
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/kmqtt README.md docs/*.md
 
 dkms-install:
 	@bash scripts/dkms.sh install $(KVER)
