@@ -223,6 +223,7 @@ static const char race_topic[] = "city/north/traffic";
 static const char *const race_stable[] = {
 	"city/north/traffic", "city/+/traffic", "city/#", "+/north/+",
 };
+
 static const char race_group_filter[] = "$share/g/city/north/traffic";
 
 struct race {
