@@ -31,8 +31,10 @@ case ${1:-} in
 install)
 	shift
 	kvers=${*:-$(uname -r)}
-	if dkms status -m kmqtt -v "$ver" 2>/dev/null | grep -q .; then
-		dkms remove -m kmqtt -v "$ver" --all >/dev/null
+	# A previous registration of this version (whatever its state) is replaced.
+	if [ -e "/var/lib/dkms/kmqtt/$ver" ]; then
+		dkms remove -m kmqtt -v "$ver" --all >/dev/null 2>&1 || true
+		rm -rf "/var/lib/dkms/kmqtt/$ver"
 	fi
 	install_src
 	dkms add -m kmqtt -v "$ver"
