@@ -46,18 +46,77 @@
  *    KMQTT_A_DAEMON_PORTID: NLA_U32, 0 when no daemon is registered
  *    KMQTT_A_DAEMON_SINCE_MS: NLA_U64, module uptime at which the daemon registered
  *    KMQTT_A_STATS: NLA_NESTED
- *        KMQTT_STAT_*: NLA_U64 each, see enum kmqtt_stat; counters only ever grow
+ *        KMQTT_STAT_*: NLA_U64 each, see enum kmqtt_stat; counters only ever grow,
+ *                      except the gauges marked so in the enum
  *
  * Userspace must ignore attributes and statistics it does not know, so that a newer
  * module can add counters without breaking an older kmqttctl.
  *
+ * KMQTT_CMD_CONN_NEW
+ * ------------------
+ *
+ * Daemon only (the sender must hold the daemon role, -EPERM otherwise). Hands an
+ * authenticated MQTT connection to the module. The daemon has read the CONNECT packet and
+ * nothing after it; the module sends the CONNACK (return code 0) and owns the socket from
+ * then on; the daemon closes its own descriptor after the reply. If a connection with the
+ * same client identifier exists it is closed first (session takeover, reason
+ * KMQTT_CLOSE_TAKEOVER).
+ *
+ *    KMQTT_A_CONN_FD: NLA_U32, the socket's descriptor in the sender's process; it must
+ *                     be a connected TCP socket (-ENOTSOCK, -EPROTONOSUPPORT, -ENOTCONN)
+ *    KMQTT_A_CLIENT_ID: NLA_NUL_STRING, 1..KMQTT_MAX_CLIENT_ID bytes
+ *    KMQTT_A_USERNAME: NLA_NUL_STRING, optional, at most KMQTT_MAX_USERNAME bytes
+ *    KMQTT_A_PROTO_LEVEL: NLA_U8, 3 (MQTT 3.1) or 4 (MQTT 3.1.1)
+ *    KMQTT_A_KEEPALIVE: NLA_U16, seconds, 0 = none
+ *    KMQTT_A_FLAGS: NLA_U32, optional, enum kmqtt_conn_flags
+ *    KMQTT_A_ACL: NLA_NESTED, optional; absent means every topic may be read and written.
+ *        KMQTT_A_ACL_RULE: NLA_NESTED, repeated up to KMQTT_MAX_ACL_RULES times, checked
+ *                          in order, first match decides; no match denies
+ *            KMQTT_ACL_A_FILTER: NLA_NUL_STRING, a topic filter (%u/%c already replaced)
+ *            KMQTT_ACL_A_ACCESS: NLA_U32, enum kmqtt_acl_access
+ *    KMQTT_A_LIMITS: NLA_NESTED, optional; every limit absent or 0 takes the default
+ *        KMQTT_LIM_A_MAX_PACKET: NLA_U32, largest packet accepted from the client
+ *        KMQTT_LIM_A_TX_QUEUE: NLA_U32, messages queued to the client at most
+ *        KMQTT_LIM_A_INFLIGHT: NLA_U32, QoS 1 messages awaiting PUBACK at most
+ *
+ * Reply: KMQTT_A_CONN_ID: NLA_U64, the connection's identifier.
+ *
+ * KMQTT_CMD_CONN_GET
+ * ------------------
+ *
+ * Dump: one message per connection (resumable: the dump continues after the last
+ * connection identifier sent). Each carries
+ *    KMQTT_A_CONN_ID, KMQTT_A_CLIENT_ID, KMQTT_A_USERNAME (if any), KMQTT_A_PEER
+ *    (NLA_NUL_STRING "address:port"), KMQTT_A_PROTO_LEVEL, KMQTT_A_KEEPALIVE,
+ *    KMQTT_A_CONNECTED_MS (NLA_U64, module uptime at hand-off), KMQTT_A_LAST_RX_MS,
+ *    KMQTT_A_CONN_STATS: NLA_NESTED of NLA_U64 KMQTT_CS_* (enum kmqtt_conn_stat)
+ *
+ * KMQTT_CMD_CONN_DEL
+ * ------------------
+ *
+ * Closes a connection (kmqttctl kick): KMQTT_A_CONN_ID or KMQTT_A_CLIENT_ID. -ENOENT if
+ * there is no such connection. The close is reported as KMQTT_CLOSE_KICKED.
+ *
+ * KMQTT_CMD_GET_ERRORS
+ * --------------------
+ *
+ * Protocol violations counted by the module, by codec error: the reply carries one
+ * KMQTT_A_ERROR nest per error seen at least once, with KMQTT_ERR_A_NAME (NLA_NUL_STRING,
+ * the codec's stable name) and KMQTT_ERR_A_COUNT (NLA_U64).
+ *
  * Events to the daemon
  * --------------------
  *
- * None in this ABI version yet. When the module is unloaded, the generic netlink
- * controller announces CTRL_CMD_DELFAMILY for "kmqtt" on its "notify" multicast group;
- * the daemon listens there to learn that the module went away and CTRL_CMD_NEWFAMILY to
- * learn that it is back.
+ * KMQTT_CMD_CONN_CLOSED is unicast to the registered daemon when a handed-off connection
+ * ends: KMQTT_A_CONN_ID, KMQTT_A_CLIENT_ID, KMQTT_A_CLOSE_REASON (NLA_U32, enum
+ * kmqtt_close_reason). Events are dropped (and counted in KMQTT_STAT_EVENTS_LOST) while no
+ * daemon is registered or its socket is full; a restarted daemon resynchronizes with
+ * KMQTT_CMD_CONN_GET.
+ *
+ * When the module is unloaded, the generic netlink controller announces
+ * CTRL_CMD_DELFAMILY for "kmqtt" on its "notify" multicast group; the daemon listens there
+ * to learn that the module went away and CTRL_CMD_NEWFAMILY to learn that it is back.
+ * Unloading the module closes every connection.
  */
 #ifndef _UAPI_LINUX_KMQTT_H
 #define _UAPI_LINUX_KMQTT_H
@@ -71,6 +130,11 @@ enum kmqtt_cmd {
 	KMQTT_CMD_DAEMON_REGISTER,
 	KMQTT_CMD_DAEMON_UNREGISTER,
 	KMQTT_CMD_GET_STATUS,
+	KMQTT_CMD_CONN_NEW,
+	KMQTT_CMD_CONN_GET,
+	KMQTT_CMD_CONN_DEL,
+	KMQTT_CMD_CONN_CLOSED,
+	KMQTT_CMD_GET_ERRORS,
 	__KMQTT_CMD_MAX
 };
 
@@ -88,6 +152,20 @@ enum kmqtt_attr {
 	KMQTT_A_DAEMON_SINCE_MS,
 	KMQTT_A_FLAGS,
 	KMQTT_A_STATS,
+	KMQTT_A_CONN_FD,
+	KMQTT_A_CONN_ID,
+	KMQTT_A_CLIENT_ID,
+	KMQTT_A_USERNAME,
+	KMQTT_A_PROTO_LEVEL,
+	KMQTT_A_KEEPALIVE,
+	KMQTT_A_ACL,
+	KMQTT_A_LIMITS,
+	KMQTT_A_PEER,
+	KMQTT_A_CONNECTED_MS,
+	KMQTT_A_LAST_RX_MS,
+	KMQTT_A_CONN_STATS,
+	KMQTT_A_CLOSE_REASON,
+	KMQTT_A_ERROR,
 	__KMQTT_A_MAX
 };
 
@@ -97,6 +175,82 @@ enum kmqtt_attr {
 enum kmqtt_register_flags {
 	__KMQTT_REGISTER_F_ALL = 0
 };
+
+#define KMQTT_MAX_CLIENT_ID	256
+#define KMQTT_MAX_USERNAME	256
+#define KMQTT_MAX_ACL_RULES	64
+
+enum kmqtt_conn_flags {
+	KMQTT_CONN_F_CLEAN_SESSION = 1U << 0,
+	KMQTT_CONN_F_SESSION_PRESENT = 1U << 1,	/* CONNACK session-present flag */
+	__KMQTT_CONN_F_ALL = KMQTT_CONN_F_CLEAN_SESSION | KMQTT_CONN_F_SESSION_PRESENT
+};
+
+enum kmqtt_acl_access {
+	KMQTT_ACL_DENY = 0,
+	KMQTT_ACL_READ = 1U << 0,
+	KMQTT_ACL_WRITE = 1U << 1,
+	KMQTT_ACL_READWRITE = KMQTT_ACL_READ | KMQTT_ACL_WRITE,
+};
+
+enum kmqtt_acl_attr {
+	KMQTT_ACL_A_UNSPEC,
+	KMQTT_ACL_A_RULE,
+	KMQTT_ACL_A_FILTER,
+	KMQTT_ACL_A_ACCESS,
+	__KMQTT_ACL_A_MAX
+};
+
+#define KMQTT_ACL_A_MAX (__KMQTT_ACL_A_MAX - 1)
+
+enum kmqtt_limit_attr {
+	KMQTT_LIM_A_UNSPEC,
+	KMQTT_LIM_A_MAX_PACKET,
+	KMQTT_LIM_A_TX_QUEUE,
+	KMQTT_LIM_A_INFLIGHT,
+	__KMQTT_LIM_A_MAX
+};
+
+#define KMQTT_LIM_A_MAX (__KMQTT_LIM_A_MAX - 1)
+
+enum kmqtt_err_attr {
+	KMQTT_ERR_A_UNSPEC,
+	KMQTT_ERR_A_NAME,
+	KMQTT_ERR_A_COUNT,
+	KMQTT_ERR_A_PAD,
+	__KMQTT_ERR_A_MAX
+};
+
+enum kmqtt_close_reason {
+	KMQTT_CLOSE_CLIENT_DISCONNECT,	/* DISCONNECT received */
+	KMQTT_CLOSE_PEER_CLOSED,	/* TCP closed or reset without DISCONNECT */
+	KMQTT_CLOSE_SOCKET_ERROR,
+	KMQTT_CLOSE_KEEPALIVE,		/* nothing received for 1.5 x keepalive */
+	KMQTT_CLOSE_PROTOCOL,		/* malformed packet or protocol violation */
+	KMQTT_CLOSE_TAKEOVER,		/* a new connection with the same client id */
+	KMQTT_CLOSE_KICKED,		/* KMQTT_CMD_CONN_DEL */
+	KMQTT_CLOSE_ACL,		/* PUBLISH to a topic the ACL denies (3.1.1 has no NACK) */
+	KMQTT_CLOSE_UNSUPPORTED,	/* needs a feature not available yet (QoS 2) */
+	KMQTT_CLOSE_SLOW_READER,	/* QoS 1 queue full: the client does not read */
+	KMQTT_CLOSE_SHUTDOWN,		/* module unload */
+	__KMQTT_CLOSE_MAX
+};
+
+enum kmqtt_conn_stat {
+	KMQTT_CS_UNSPEC,
+	KMQTT_CS_PAD,
+	KMQTT_CS_MSGS_IN,
+	KMQTT_CS_MSGS_OUT,
+	KMQTT_CS_BYTES_IN,
+	KMQTT_CS_BYTES_OUT,
+	KMQTT_CS_QOS0_DROPPED,	/* queue full */
+	KMQTT_CS_SUBSCRIPTIONS,
+	KMQTT_CS_TX_QUEUED,	/* messages waiting to be sent now */
+	KMQTT_CS_INFLIGHT,	/* QoS 1 messages awaiting PUBACK now */
+	__KMQTT_CS_MAX
+};
+
+#define KMQTT_CS_MAX (__KMQTT_CS_MAX - 1)
 
 enum kmqtt_state {
 	KMQTT_STATE_NO_DAEMON,	/* loaded, no daemon registered: no new connections */
@@ -112,6 +266,25 @@ enum kmqtt_stat {
 	KMQTT_STAT_DAEMON_UNREGISTERED,	/* clean DAEMON_UNREGISTER */
 	KMQTT_STAT_DAEMON_LOST,		/* daemon socket closed while holding the role */
 	KMQTT_STAT_NL_REQUESTS,		/* netlink requests handled (all commands) */
+	KMQTT_STAT_CONNS_ACCEPTED,	/* connections handed over by the daemon */
+	KMQTT_STAT_CONNS_REFUSED,	/* hand-overs refused (bad socket, limits, memory) */
+	KMQTT_STAT_CONNS_CLOSED,	/* connections closed, for any reason */
+	KMQTT_STAT_CONNS_CURRENT,	/* gauge: connections open now */
+	KMQTT_STAT_MSGS_IN,		/* PUBLISH received */
+	KMQTT_STAT_MSGS_OUT,		/* PUBLISH sent to subscribers */
+	KMQTT_STAT_BYTES_IN,
+	KMQTT_STAT_BYTES_OUT,
+	KMQTT_STAT_QOS0_DROPPED,	/* QoS 0 messages dropped: subscriber queue full */
+	KMQTT_STAT_NO_MEMORY,		/* allocation failures on the data path */
+	KMQTT_STAT_PROTOCOL_ERRORS,	/* closes for malformed packets (see GET_ERRORS) */
+	KMQTT_STAT_KEEPALIVE_TIMEOUTS,
+	KMQTT_STAT_ACL_DENIED,		/* PUBLISH or SUBSCRIBE refused by the ACL */
+	KMQTT_STAT_UNSUPPORTED,		/* QoS 2 PUBLISH/SUBSCRIBE refused until the daemon does it */
+	KMQTT_STAT_RETAIN_NOT_STORED,	/* retained PUBLISH forwarded but not stored yet */
+	KMQTT_STAT_TAKEOVERS,
+	KMQTT_STAT_SLOW_READERS,	/* closes because a QoS 1 queue was full */
+	KMQTT_STAT_EVENTS_LOST,		/* events not delivered to the daemon */
+	KMQTT_STAT_SUBSCRIPTIONS,	/* gauge: subscriptions in the topic trie */
 	__KMQTT_STAT_MAX
 };
 
