@@ -279,7 +279,7 @@ enum kmqtt_stat {
 	KMQTT_STAT_PROTOCOL_ERRORS,	/* closes for malformed packets (see GET_ERRORS) */
 	KMQTT_STAT_KEEPALIVE_TIMEOUTS,
 	KMQTT_STAT_ACL_DENIED,		/* PUBLISH or SUBSCRIBE refused by the ACL */
-	KMQTT_STAT_UNSUPPORTED,		/* QoS 2 PUBLISH/SUBSCRIBE refused until the daemon does it */
+	KMQTT_STAT_UNSUPPORTED,		/* QoS 2 refused until the daemon handles it */
 	KMQTT_STAT_RETAIN_NOT_STORED,	/* retained PUBLISH forwarded but not stored yet */
 	KMQTT_STAT_TAKEOVERS,
 	KMQTT_STAT_SLOW_READERS,	/* closes because a QoS 1 queue was full */
