@@ -1,17 +1,187 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared by the files of kmqtt.ko.
+ *
+ * Lifetimes: a struct kmqtt_conn is created by a KMQTT_CMD_CONN_NEW hand-off and holds
+ * one reference for being open. Works, fan-out deliveries and netlink dumps take their
+ * own references; the last kmqtt_conn_put() frees it after an RCU grace period, because
+ * topic trie readers may still see it as a subscriber pointer. Closing (kmqtt_conn_close)
+ * is idempotent and done from a work item, so it may be requested from any context.
  */
 #ifndef KMQTT_H
 #define KMQTT_H
 
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/kmqtt.h>
+#include "core/mqtt_codec.h"
+#include "core/topic.h"
+
+/* Defaults of the per-connection limits (KMQTT_A_LIMITS). */
+#define KMQTT_DEF_MAX_PACKET	(256U * 1024)
+#define KMQTT_DEF_TX_QUEUE	1000
+#define KMQTT_DEF_INFLIGHT	32
+#define KMQTT_MAX_TX_QUEUE	100000
+#define KMQTT_MAX_INFLIGHT	65535
+
+/* RX: packets up to this size are assembled in the connection's own buffer. */
+#define KMQTT_RX_SMALL		512
+/* Budgets per work run, so that one busy connection cannot hog a worker. */
+#define KMQTT_RX_BUDGET		64
+#define KMQTT_TX_BUDGET		64
+#define KMQTT_TX_INLINE		8	/* fixed header, packet id */
+
+/* An immutable PUBLISH shared by every subscriber's queue. */
+struct kmqtt_msg {
+	refcount_t ref;
+	u32 payload_len;
+	u16 topic_len;
+	u8 qos;
+	bool retain;
+	u64 seq;		/* per-publication, for overlapping-subscription dedup */
+	u8 data[];		/* topic, then payload */
+};
+
+/* One packet queued for sending: a PUBLISH (msg) or a small control packet (ctl). */
+struct kmqtt_tx {
+	struct list_head node;
+	struct kmqtt_msg *msg;	/* NULL: control packet in ctl[] */
+	u16 pid;		/* QoS 1 packet identifier, assigned when sending starts */
+	u8 qos;
+	u8 ctl_len;
+	u8 ctl[8];		/* CONNACK, PUBACK, PINGRESP, UNSUBACK */
+	u8 *big;		/* a larger control packet (SUBACK), kfree'd with the item */
+	u32 big_len;
+};
+
+struct kmqtt_acl;
+
+struct kmqtt_conn {
+	struct kref ref;
+	struct rcu_head rcu;
+	u64 id;
+	struct socket *sock;
+	struct sock *sk;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+
+	struct work_struct rx_work;
+	struct work_struct tx_work;
+	struct work_struct close_work;
+	struct delayed_work ka_work;
+	unsigned long flags;	/* KMQTT_CONN_* bits */
+	u32 close_reason;
+
+	/* Identity and session, fixed at hand-off. */
+	char *client_id;
+	char *username;
+	char peer[64];
+	u8 level;
+	u16 keepalive;
+	u32 max_packet;
+	u32 tx_queue_max;
+	u32 inflight_max;
+	struct kmqtt_acl *acl;
+	u64 connected_ms;
+	unsigned long last_rx;	/* jiffies */
+	struct hlist_node id_node;	/* kmqtt_conns_by_client, under kmqtt_conns_lock */
+
+	/* RX state, touched only by rx_work (and by close_work after it is cancelled). */
+	u8 hdr[MQTT_MAX_HEADER_LEN];
+	u8 hdr_have;
+	struct mqtt_fixed_header fh;
+	u8 *pkt;		/* small[] or a kvmalloc'ed buffer of pkt_total bytes */
+	u32 pkt_total;
+	u32 pkt_have;
+	u8 small[KMQTT_RX_SMALL];
+	u8 rbuf[1024];
+	struct list_head subs;	/* struct kmqtt_sub, this connection's filters */
+	u32 n_subs;
+
+	/* TX state, under tx_lock. */
+	spinlock_t tx_lock;
+	struct list_head txq;	/* waiting to be sent */
+	u32 txq_len;		/* PUBLISH items in txq */
+	struct kmqtt_tx *tx_cur;	/* being sent; off bytes already gone */
+	u32 tx_off;
+	struct list_head inflight;	/* QoS 1 sent, awaiting PUBACK */
+	u32 n_inflight;
+	u16 next_pid;
+	u64 last_seq;		/* seq of the last msg queued, with last_tx */
+	struct kmqtt_tx *last_tx;
+
+	/* Per-connection statistics (KMQTT_CS_*). */
+	u64 msgs_in;
+	u64 bytes_in;
+	atomic64_t msgs_out;
+	atomic64_t bytes_out;
+	atomic64_t qos0_dropped;
+};
+
+enum {
+	KMQTT_CONN_CLOSING,	/* close requested: no new work, no new deliveries */
+	KMQTT_CONN_CONNACKED,
+};
 
 /* main.c */
+extern struct workqueue_struct *kmqtt_wq;
 u64 kmqtt_uptime_ms(void);
 
 /* netlink.c */
 int __init kmqtt_netlink_init(void);
 void kmqtt_netlink_exit(void);
+void kmqtt_nl_conn_closed(struct kmqtt_conn *c);
+
+/* conn.c */
+struct kmqtt_conn_params {
+	int fd;
+	const char *client_id;
+	const char *username;
+	u8 level;
+	u16 keepalive;
+	u32 flags;
+	u32 max_packet;
+	u32 tx_queue_max;
+	u32 inflight_max;
+	struct kmqtt_acl *acl;	/* ownership passes to the connection */
+};
+
+int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why);
+void kmqtt_conn_close(struct kmqtt_conn *c, u32 reason);
+void kmqtt_conn_put(struct kmqtt_conn *c);
+bool kmqtt_conn_get(struct kmqtt_conn *c);
+/* Close the connection with this id or client id. -ENOENT if none. */
+int kmqtt_conn_kick(u64 id, const char *client_id);
+void kmqtt_conns_shutdown(void);
+typedef int (*kmqtt_conn_iter_fn)(struct kmqtt_conn *c, void *ctx);
+/* Calls @fn for each open connection with id >= *@pos, in id order; updates *@pos. */
+int kmqtt_conns_for_each(unsigned long *pos, kmqtt_conn_iter_fn fn, void *ctx);
+void kmqtt_conn_stats(struct kmqtt_conn *c, u64 *cs);
+int __init kmqtt_conn_init(void);
+void kmqtt_conn_exit(void);
+
+/* broker.c: topic trie, fan-out, ACL */
+int __init kmqtt_broker_init(void);
+void kmqtt_broker_exit(void);
+struct kmqtt_acl *kmqtt_acl_alloc(u32 n_rules);
+int kmqtt_acl_add(struct kmqtt_acl *acl, const char *filter, u32 access);
+void kmqtt_acl_free(struct kmqtt_acl *acl);
+bool kmqtt_acl_allows(const struct kmqtt_acl *acl, const char *topic, u16 len, u32 access);
+int kmqtt_subscribe(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos);
+int kmqtt_unsubscribe(struct kmqtt_conn *c, const char *filter, u16 len);
+void kmqtt_unsubscribe_all(struct kmqtt_conn *c);
+/* Deliver a PUBLISH to every matching subscriber. Returns deliveries queued. */
+int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p);
+const struct mqtt_limits *kmqtt_limits(void);
+void kmqtt_count_error(int err);
+u64 kmqtt_error_count(int idx);
+
+/* conn.c, for broker.c: queue a message; false if the connection is closing or full. */
+bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos);
+void kmqtt_msg_put(struct kmqtt_msg *m);
 
 #endif /* KMQTT_H */

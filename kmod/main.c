@@ -9,10 +9,12 @@
 #include <net/genetlink.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/kmqtt.h>
 #include "kmqtt.h"
 
 static u64 kmqtt_loaded_ns;
+struct workqueue_struct *kmqtt_wq;
 
 u64 kmqtt_uptime_ms(void)
 {
@@ -24,18 +26,41 @@ static int __init kmqtt_init(void)
 	int ret;
 
 	kmqtt_loaded_ns = ktime_get_boottime_ns();
+	/* Connections' works run on any CPU: fan-out and sends spread over all cores. */
+	kmqtt_wq = alloc_workqueue("kmqtt", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!kmqtt_wq)
+		return -ENOMEM;
+	ret = kmqtt_conn_init();
+	if (ret)
+		goto err_wq;
+	ret = kmqtt_broker_init();
+	if (ret)
+		goto err_conn;
 	ret = kmqtt_netlink_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
-		return ret;
+		goto err_broker;
 	}
 	pr_info("kmqtt %s loaded\n", KMQTT_VERSION);
 	return 0;
+
+err_broker:
+	kmqtt_broker_exit();
+err_conn:
+	kmqtt_conn_exit();
+err_wq:
+	destroy_workqueue(kmqtt_wq);
+	return ret;
 }
 
 static void __exit kmqtt_exit(void)
 {
+	/* Close every connection first, while the daemon can still be told about it. */
+	kmqtt_conns_shutdown();
 	kmqtt_netlink_exit();
+	kmqtt_broker_exit();
+	kmqtt_conn_exit();
+	destroy_workqueue(kmqtt_wq);
 	pr_info("kmqtt %s unloaded\n", KMQTT_VERSION);
 }
 

@@ -27,6 +27,33 @@ static DEFINE_MUTEX(kmqtt_daemon_lock);
 static struct kmqtt_daemon kmqtt_daemon;
 static bool kmqtt_stopping;
 
+static const struct nla_policy kmqtt_acl_rule_policy[KMQTT_ACL_A_MAX + 1] = {
+	[KMQTT_ACL_A_FILTER] = { .type = NLA_NUL_STRING, .len = TOPIC_DEFAULT_MAX_LEN },
+	[KMQTT_ACL_A_ACCESS] = NLA_POLICY_MAX(NLA_U32, KMQTT_ACL_READWRITE),
+};
+
+static const struct nla_policy kmqtt_acl_policy[KMQTT_ACL_A_MAX + 1] = {
+	[KMQTT_ACL_A_RULE] = NLA_POLICY_NESTED(kmqtt_acl_rule_policy),
+};
+
+static struct netlink_range_validation kmqtt_max_packet_range = {
+	.max = MQTT_MAX_PACKET_SIZE,
+};
+
+static struct netlink_range_validation kmqtt_tx_queue_range = {
+	.max = KMQTT_MAX_TX_QUEUE,
+};
+
+static struct netlink_range_validation kmqtt_inflight_range = {
+	.max = KMQTT_MAX_INFLIGHT,
+};
+
+static const struct nla_policy kmqtt_limits_policy[KMQTT_LIM_A_MAX + 1] = {
+	[KMQTT_LIM_A_MAX_PACKET] = NLA_POLICY_FULL_RANGE(NLA_U32, &kmqtt_max_packet_range),
+	[KMQTT_LIM_A_TX_QUEUE] = NLA_POLICY_FULL_RANGE(NLA_U32, &kmqtt_tx_queue_range),
+	[KMQTT_LIM_A_INFLIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32, &kmqtt_inflight_range),
+};
+
 static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_VERSION] = { .type = NLA_NUL_STRING },
 	[KMQTT_A_ABI_VERSION] = { .type = NLA_U32 },
@@ -35,8 +62,23 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_DAEMON_PID] = { .type = NLA_U32 },
 	[KMQTT_A_DAEMON_PORTID] = { .type = NLA_U32 },
 	[KMQTT_A_DAEMON_SINCE_MS] = { .type = NLA_U64 },
-	[KMQTT_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __KMQTT_REGISTER_F_ALL),
+	/* The union of every command's flags; each command rejects the others'. */
+	[KMQTT_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __KMQTT_CONN_F_ALL),
 	[KMQTT_A_STATS] = { .type = NLA_NESTED },
+	[KMQTT_A_CONN_FD] = { .type = NLA_U32 },
+	[KMQTT_A_CONN_ID] = { .type = NLA_U64 },
+	[KMQTT_A_CLIENT_ID] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_CLIENT_ID },
+	[KMQTT_A_USERNAME] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_USERNAME },
+	[KMQTT_A_PROTO_LEVEL] = NLA_POLICY_RANGE(NLA_U8, MQTT_LEVEL_31, MQTT_LEVEL_311),
+	[KMQTT_A_KEEPALIVE] = { .type = NLA_U16 },
+	[KMQTT_A_ACL] = NLA_POLICY_NESTED(kmqtt_acl_policy),
+	[KMQTT_A_LIMITS] = NLA_POLICY_NESTED(kmqtt_limits_policy),
+	[KMQTT_A_PEER] = { .type = NLA_NUL_STRING },
+	[KMQTT_A_CONNECTED_MS] = { .type = NLA_U64 },
+	[KMQTT_A_LAST_RX_MS] = { .type = NLA_U64 },
+	[KMQTT_A_CONN_STATS] = { .type = NLA_NESTED },
+	[KMQTT_A_CLOSE_REASON] = NLA_POLICY_MAX(NLA_U32, __KMQTT_CLOSE_MAX - 1),
+	[KMQTT_A_ERROR] = { .type = NLA_NESTED },
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
@@ -51,6 +93,13 @@ static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
 
 	abi = nla_get_u32(info->attrs[KMQTT_A_ABI_VERSION]);
 	pid = nla_get_u32(info->attrs[KMQTT_A_DAEMON_PID]);
+	if (info->attrs[KMQTT_A_FLAGS] &&
+	    nla_get_u32(info->attrs[KMQTT_A_FLAGS]) & ~__KMQTT_REGISTER_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_FLAGS],
+				    "kmqtt: unknown registration flags");
+		kmqtt_stat_inc(KMQTT_STAT_DAEMON_REFUSED);
+		return -EINVAL;
+	}
 	if (abi != KMQTT_ABI_VERSION) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_ABI_VERSION],
 				    "kmqtt: daemon and module ABI versions differ");
@@ -127,6 +176,10 @@ static int kmqtt_nl_put_stats(struct sk_buff *msg)
 }
 
 static int kmqtt_nl_get_status(struct sk_buff *skb, struct genl_info *info);
+static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info);
+static int kmqtt_nl_conn_del(struct sk_buff *skb, struct genl_info *info);
+static int kmqtt_nl_conn_dump(struct sk_buff *skb, struct netlink_callback *cb);
+static int kmqtt_nl_get_errors(struct sk_buff *skb, struct genl_info *info);
 
 static const struct genl_small_ops kmqtt_genl_ops[] = {
 	{
@@ -142,6 +195,26 @@ static const struct genl_small_ops kmqtt_genl_ops[] = {
 	{
 		.cmd = KMQTT_CMD_GET_STATUS,
 		.doit = kmqtt_nl_get_status,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_CONN_NEW,
+		.doit = kmqtt_nl_conn_new,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_CONN_GET,
+		.dumpit = kmqtt_nl_conn_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_CONN_DEL,
+		.doit = kmqtt_nl_conn_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_GET_ERRORS,
+		.doit = kmqtt_nl_get_errors,
 		.flags = GENL_ADMIN_PERM,
 	},
 };
@@ -199,6 +272,278 @@ static int kmqtt_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 nospace:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
+}
+
+static bool kmqtt_nl_is_daemon(struct genl_info *info)
+{
+	bool ret;
+
+	mutex_lock(&kmqtt_daemon_lock);
+	ret = kmqtt_daemon.portid && kmqtt_daemon.portid == info->snd_portid;
+	mutex_unlock(&kmqtt_daemon_lock);
+	return ret;
+}
+
+static struct kmqtt_acl *kmqtt_nl_parse_acl(struct nlattr *nest, struct netlink_ext_ack *extack,
+					    int *err)
+{
+	struct nlattr *tb[KMQTT_ACL_A_MAX + 1];
+	struct kmqtt_acl *acl;
+	struct nlattr *rule;
+	int rem, n = 0;
+
+	nla_for_each_nested(rule, nest, rem)
+		n++;
+	if (n > KMQTT_MAX_ACL_RULES) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "kmqtt: too many ACL rules");
+		*err = -E2BIG;
+		return NULL;
+	}
+	acl = kmqtt_acl_alloc(n);
+	if (!acl) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	nla_for_each_nested(rule, nest, rem) {
+		*err = nla_parse_nested(tb, KMQTT_ACL_A_MAX, rule, kmqtt_acl_rule_policy, extack);
+		if (*err)
+			goto fail;
+		if (!tb[KMQTT_ACL_A_FILTER] || !tb[KMQTT_ACL_A_ACCESS]) {
+			NL_SET_ERR_MSG_ATTR(extack, rule, "kmqtt: ACL rule without filter/access");
+			*err = -EINVAL;
+			goto fail;
+		}
+		if (kmqtt_acl_add(acl, nla_data(tb[KMQTT_ACL_A_FILTER]),
+				  nla_get_u32(tb[KMQTT_ACL_A_ACCESS]))) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KMQTT_ACL_A_FILTER],
+					    "kmqtt: invalid ACL topic filter");
+			*err = -EINVAL;
+			goto fail;
+		}
+	}
+	return acl;
+fail:
+	kmqtt_acl_free(acl);
+	return NULL;
+}
+
+static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kmqtt_conn_params p = {};
+	struct nlattr *lim[KMQTT_LIM_A_MAX + 1] = {};
+	const char *why = NULL;
+	struct sk_buff *msg;
+	void *hdr;
+	u64 id;
+	int err;
+
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (!kmqtt_nl_is_daemon(info)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon hands connections over");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_CONN_FD) ||
+	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_CLIENT_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_PROTO_LEVEL) ||
+	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_KEEPALIVE))
+		return -EINVAL;
+	p.fd = nla_get_u32(info->attrs[KMQTT_A_CONN_FD]);
+	p.client_id = nla_data(info->attrs[KMQTT_A_CLIENT_ID]);
+	if (!p.client_id[0]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_CLIENT_ID],
+				    "kmqtt: empty client id");
+		return -EINVAL;
+	}
+	if (info->attrs[KMQTT_A_USERNAME])
+		p.username = nla_data(info->attrs[KMQTT_A_USERNAME]);
+	p.level = nla_get_u8(info->attrs[KMQTT_A_PROTO_LEVEL]);
+	p.keepalive = nla_get_u16(info->attrs[KMQTT_A_KEEPALIVE]);
+	if (info->attrs[KMQTT_A_FLAGS])
+		p.flags = nla_get_u32(info->attrs[KMQTT_A_FLAGS]);
+	if (info->attrs[KMQTT_A_LIMITS]) {
+		err = nla_parse_nested(lim, KMQTT_LIM_A_MAX, info->attrs[KMQTT_A_LIMITS],
+				       kmqtt_limits_policy, info->extack);
+		if (err)
+			return err;
+		if (lim[KMQTT_LIM_A_MAX_PACKET])
+			p.max_packet = nla_get_u32(lim[KMQTT_LIM_A_MAX_PACKET]);
+		if (lim[KMQTT_LIM_A_TX_QUEUE])
+			p.tx_queue_max = nla_get_u32(lim[KMQTT_LIM_A_TX_QUEUE]);
+		if (lim[KMQTT_LIM_A_INFLIGHT])
+			p.inflight_max = nla_get_u32(lim[KMQTT_LIM_A_INFLIGHT]);
+	}
+	if (info->attrs[KMQTT_A_ACL]) {
+		p.acl = kmqtt_nl_parse_acl(info->attrs[KMQTT_A_ACL], info->extack, &err);
+		if (!p.acl)
+			goto refused;
+	}
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto refused;
+	}
+	err = kmqtt_conn_new(&p, &id, &why);
+	if (err) {
+		nlmsg_free(msg);
+		if (why && info->extack)
+			info->extack->_msg = why;	/* a string literal of conn.c */
+		goto refused;
+	}
+	/* The connection owns the ACL now and runs whether or not the reply arrives. */
+	hdr = genlmsg_put_reply(msg, info, &kmqtt_genl_family, 0, KMQTT_CMD_CONN_NEW);
+	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, id, KMQTT_A_PAD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+refused:
+	kmqtt_acl_free(p.acl);
+	kmqtt_stat_inc(KMQTT_STAT_CONNS_REFUSED);
+	if (why)
+		pr_info("refused connection of %s: %s\n", p.client_id, why);
+	return err;
+}
+
+static int kmqtt_nl_conn_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (info->attrs[KMQTT_A_CONN_ID])
+		err = kmqtt_conn_kick(nla_get_u64(info->attrs[KMQTT_A_CONN_ID]), NULL);
+	else if (info->attrs[KMQTT_A_CLIENT_ID])
+		err = kmqtt_conn_kick(0, nla_data(info->attrs[KMQTT_A_CLIENT_ID]));
+	else
+		return GENL_REQ_ATTR_CHECK(info, KMQTT_A_CLIENT_ID);
+	if (err)
+		NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
+	return err;
+}
+
+struct kmqtt_dump_ctx {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int kmqtt_nl_fill_conn(struct kmqtt_conn *c, void *arg)
+{
+	struct kmqtt_dump_ctx *d = arg;
+	struct sk_buff *skb = d->skb;
+	u64 cs[KMQTT_CS_MAX + 1] = {};
+	struct nlattr *nest;
+	void *hdr;
+	int s;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(d->cb->skb).portid, d->cb->nlh->nlmsg_seq,
+			  &kmqtt_genl_family, NLM_F_MULTI, KMQTT_CMD_CONN_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	kmqtt_conn_stats(c, cs);
+	if (nla_put_u64_64bit(skb, KMQTT_A_CONN_ID, c->id, KMQTT_A_PAD) ||
+	    nla_put_string(skb, KMQTT_A_CLIENT_ID, c->client_id) ||
+	    (c->username && nla_put_string(skb, KMQTT_A_USERNAME, c->username)) ||
+	    nla_put_string(skb, KMQTT_A_PEER, c->peer) ||
+	    nla_put_u8(skb, KMQTT_A_PROTO_LEVEL, c->level) ||
+	    nla_put_u16(skb, KMQTT_A_KEEPALIVE, c->keepalive) ||
+	    nla_put_u64_64bit(skb, KMQTT_A_CONNECTED_MS, c->connected_ms, KMQTT_A_PAD) ||
+	    nla_put_u64_64bit(skb, KMQTT_A_LAST_RX_MS, kmqtt_uptime_ms() -
+			      jiffies_to_msecs(jiffies - READ_ONCE(c->last_rx)), KMQTT_A_PAD))
+		goto cancel;
+	nest = nla_nest_start(skb, KMQTT_A_CONN_STATS);
+	if (!nest)
+		goto cancel;
+	for (s = KMQTT_CS_PAD + 1; s <= KMQTT_CS_MAX; s++)
+		if (nla_put_u64_64bit(skb, s, cs[s], KMQTT_CS_PAD))
+			goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int kmqtt_nl_conn_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kmqtt_dump_ctx d = { .skb = skb, .cb = cb };
+	unsigned long pos = cb->args[0];
+
+	if (cb->args[1])	/* done */
+		return 0;
+	if (!pos) {
+		kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+		pos = 1;
+	}
+	if (!kmqtt_conns_for_each(&pos, kmqtt_nl_fill_conn, &d))
+		cb->args[1] = 1;
+	cb->args[0] = pos;
+	return skb->len;
+}
+
+static int kmqtt_nl_get_errors(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+	int i;
+
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kmqtt_genl_family, 0, KMQTT_CMD_GET_ERRORS);
+	if (!hdr)
+		goto nospace;
+	for (i = 0; i < MQTT_E__END - MQTT_E_BASE; i++) {
+		u64 n = kmqtt_error_count(i);
+
+		if (!n)
+			continue;
+		nest = nla_nest_start(msg, KMQTT_A_ERROR);
+		if (!nest ||
+		    nla_put_string(msg, KMQTT_ERR_A_NAME, mqtt_err_name(-(MQTT_E_BASE + i))) ||
+		    nla_put_u64_64bit(msg, KMQTT_ERR_A_COUNT, n, KMQTT_ERR_A_PAD))
+			goto nospace;
+		nla_nest_end(msg, nest);
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+/* Tell the daemon a connection ended; counted as lost if it cannot hear it. */
+void kmqtt_nl_conn_closed(struct kmqtt_conn *c)
+{
+	struct sk_buff *msg;
+	u32 portid;
+	void *hdr;
+
+	mutex_lock(&kmqtt_daemon_lock);
+	portid = kmqtt_daemon.portid;
+	mutex_unlock(&kmqtt_daemon_lock);
+	if (!portid)
+		goto lost;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		goto lost;
+	hdr = genlmsg_put(msg, 0, 0, &kmqtt_genl_family, 0, KMQTT_CMD_CONN_CLOSED);
+	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, c->id, KMQTT_A_PAD) ||
+	    nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
+	    nla_put_u32(msg, KMQTT_A_CLOSE_REASON, c->close_reason)) {
+		nlmsg_free(msg);
+		goto lost;
+	}
+	genlmsg_end(msg, hdr);
+	if (genlmsg_unicast(&init_net, msg, portid))
+		goto lost;
+	return;
+lost:
+	kmqtt_stat_inc(KMQTT_STAT_EVENTS_LOST);
 }
 
 /* Release the daemon role when the daemon's netlink socket goes away. */

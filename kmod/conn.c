@@ -1,0 +1,920 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The connection engine: a TCP socket handed over by kmqttd after it authenticated the
+ * client's CONNECT, driven by socket callbacks that only queue work (the nvmet-tcp
+ * model). rx_work reads and frames packets with the portable codec and acts on them;
+ * tx_work sends the queue with kernel_sendmsg(); ka_work enforces the keepalive;
+ * close_work tears the connection down exactly once.
+ *
+ * Locking and lifetime:
+ *  - kmqtt_conns_lock (mutex) protects the id xarray and the client-id hash; both hold
+ *    the connection's "open" reference until close_work removes it.
+ *  - tx_lock (spinlock, BH-safe: write_space runs in softirq) protects the TX queue, the
+ *    in-flight list and the CLOSING check of producers, so that nothing is queued after
+ *    close_work drained the queues.
+ *  - RX state is owned by rx_work; close_work cancels rx_work before touching it.
+ *  - Every queued work item holds a reference (taken before queue_work, dropped by the
+ *    work, or by the canceller when cancel_*_sync() stops it from running).
+ */
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include "kmqtt.h"
+#include "stats.h"
+
+static DEFINE_MUTEX(kmqtt_conns_lock);
+static DEFINE_XARRAY_ALLOC1(kmqtt_conns);
+static DEFINE_HASHTABLE(kmqtt_conns_by_client, 10);
+static u32 kmqtt_conn_next_id;
+static atomic_t kmqtt_conns_open = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(kmqtt_conns_wq);
+static bool kmqtt_conns_stopping;
+static struct kmem_cache *kmqtt_tx_cache;
+
+static void kmqtt_conn_free_rcu(struct rcu_head *rcu)
+{
+	struct kmqtt_conn *c = container_of(rcu, struct kmqtt_conn, rcu);
+
+	kfree(c->client_id);
+	kfree(c->username);
+	kfree(c);
+}
+
+static void kmqtt_conn_release(struct kref *ref)
+{
+	struct kmqtt_conn *c = container_of(ref, struct kmqtt_conn, ref);
+
+	kmqtt_acl_free(c->acl);
+	/* Trie readers may still hold the pointer until a grace period has passed. */
+	call_rcu(&c->rcu, kmqtt_conn_free_rcu);
+	if (atomic_dec_and_test(&kmqtt_conns_open))
+		wake_up(&kmqtt_conns_wq);
+}
+
+bool kmqtt_conn_get(struct kmqtt_conn *c)
+{
+	return kref_get_unless_zero(&c->ref);
+}
+
+void kmqtt_conn_put(struct kmqtt_conn *c)
+{
+	kref_put(&c->ref, kmqtt_conn_release);
+}
+
+static void kmqtt_conn_queue(struct kmqtt_conn *c, struct work_struct *w)
+{
+	if (test_bit(KMQTT_CONN_CLOSING, &c->flags) && w != &c->close_work)
+		return;
+	kref_get(&c->ref);
+	if (!queue_work(kmqtt_wq, w))
+		kmqtt_conn_put(c);
+}
+
+/* ---- socket callbacks: only queue work ---- */
+
+static void kmqtt_data_ready(struct sock *sk)
+{
+	struct kmqtt_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (likely(c))
+		kmqtt_conn_queue(c, &c->rx_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void kmqtt_write_space(struct sock *sk)
+{
+	struct kmqtt_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (likely(c) && sk_stream_is_writeable(sk)) {
+		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		kmqtt_conn_queue(c, &c->tx_work);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void kmqtt_state_change(struct sock *sk)
+{
+	struct kmqtt_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (likely(c)) {
+		switch (sk->sk_state) {
+		case TCP_ESTABLISHED:
+			break;
+		default:
+			/* FIN or RST: rx_work reads what is left, then sees the end. */
+			kmqtt_conn_queue(c, &c->rx_work);
+		}
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* ---- closing ---- */
+
+void kmqtt_conn_close(struct kmqtt_conn *c, u32 reason)
+{
+	if (test_and_set_bit(KMQTT_CONN_CLOSING, &c->flags))
+		return;
+	c->close_reason = reason;
+	kmqtt_conn_queue(c, &c->close_work);
+}
+
+static void kmqtt_tx_free(struct kmqtt_tx *t)
+{
+	if (t->msg)
+		kmqtt_msg_put(t->msg);
+	kfree(t->big);
+	kmem_cache_free(kmqtt_tx_cache, t);
+}
+
+static void kmqtt_conn_close_work(struct work_struct *w)
+{
+	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, close_work);
+	struct sock *sk = c->sk;
+	struct kmqtt_tx *t, *tmp;
+	LIST_HEAD(drop);
+
+	/* No callback can find the connection after this. */
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = c->saved_data_ready;
+	sk->sk_write_space = c->saved_write_space;
+	sk->sk_state_change = c->saved_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	if (cancel_work_sync(&c->rx_work))
+		kmqtt_conn_put(c);
+	if (cancel_work_sync(&c->tx_work))
+		kmqtt_conn_put(c);
+	if (cancel_delayed_work_sync(&c->ka_work))
+		kmqtt_conn_put(c);
+
+	/* No new subscriber deliveries: unsubscribe (under the trie lock) and drain. */
+	kmqtt_unsubscribe_all(c);
+	spin_lock_bh(&c->tx_lock);
+	list_splice_init(&c->txq, &drop);
+	list_splice_init(&c->inflight, &drop);
+	if (c->tx_cur)
+		list_add(&c->tx_cur->node, &drop);
+	c->tx_cur = NULL;
+	c->last_tx = NULL;
+	c->txq_len = 0;
+	c->n_inflight = 0;
+	spin_unlock_bh(&c->tx_lock);
+	list_for_each_entry_safe(t, tmp, &drop, node)
+		kmqtt_tx_free(t);
+	if (c->pkt && c->pkt != c->small)
+		kvfree(c->pkt);
+	c->pkt = NULL;
+
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	sockfd_put(c->sock);
+
+	mutex_lock(&kmqtt_conns_lock);
+	xa_erase(&kmqtt_conns, c->id);
+	hash_del(&c->id_node);
+	mutex_unlock(&kmqtt_conns_lock);
+
+	kmqtt_stat_inc(KMQTT_STAT_CONNS_CLOSED);
+	kmqtt_stat_dec(KMQTT_STAT_CONNS_CURRENT);
+	kmqtt_nl_conn_closed(c);
+	pr_debug("closed %s (%s): reason %u\n", c->client_id, c->peer, c->close_reason);
+
+	kmqtt_conn_put(c);	/* the work's reference */
+	kmqtt_conn_put(c);	/* the open reference */
+}
+
+/* ---- TX ---- */
+
+static struct kmqtt_tx *kmqtt_tx_alloc(gfp_t gfp)
+{
+	return kmem_cache_zalloc(kmqtt_tx_cache, gfp);
+}
+
+/* Queue a control packet; on failure the connection is closed (it would desync). */
+static void kmqtt_send_ctl(struct kmqtt_conn *c, const u8 *pkt, int len)
+{
+	struct kmqtt_tx *t = kmqtt_tx_alloc(GFP_KERNEL_ACCOUNT);
+
+	if (t && len > sizeof(t->ctl)) {
+		t->big = kmemdup(pkt, len, GFP_KERNEL_ACCOUNT);
+		t->big_len = len;
+		if (!t->big) {
+			kmem_cache_free(kmqtt_tx_cache, t);
+			t = NULL;
+		}
+	} else if (t) {
+		memcpy(t->ctl, pkt, len);
+		t->ctl_len = len;
+	}
+	if (!t) {
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		kmqtt_conn_close(c, KMQTT_CLOSE_SOCKET_ERROR);
+		return;
+	}
+	spin_lock_bh(&c->tx_lock);
+	if (test_bit(KMQTT_CONN_CLOSING, &c->flags)) {
+		spin_unlock_bh(&c->tx_lock);
+		kmqtt_tx_free(t);
+		return;
+	}
+	list_add_tail(&t->node, &c->txq);
+	spin_unlock_bh(&c->tx_lock);
+	kmqtt_conn_queue(c, &c->tx_work);
+}
+
+bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
+{
+	struct kmqtt_tx *t;
+
+	spin_lock_bh(&c->tx_lock);
+	if (test_bit(KMQTT_CONN_CLOSING, &c->flags)) {
+		spin_unlock_bh(&c->tx_lock);
+		return false;
+	}
+	/* Overlapping subscriptions: one copy, at the highest QoS, while it still waits. */
+	if (c->last_seq == m->seq && c->last_tx) {
+		if (qos > c->last_tx->qos)
+			c->last_tx->qos = qos;
+		spin_unlock_bh(&c->tx_lock);
+		return false;
+	}
+	if (c->txq_len >= c->tx_queue_max) {
+		spin_unlock_bh(&c->tx_lock);
+		if (qos == 0) {
+			atomic64_inc(&c->qos0_dropped);
+			kmqtt_stat_inc(KMQTT_STAT_QOS0_DROPPED);
+		} else {
+			/* A QoS 1 message is never dropped silently: the reader goes. */
+			kmqtt_stat_inc(KMQTT_STAT_SLOW_READERS);
+			kmqtt_conn_close(c, KMQTT_CLOSE_SLOW_READER);
+		}
+		return false;
+	}
+	/* Under the spinlock and inside an RCU read section: no sleeping. */
+	t = kmqtt_tx_alloc(GFP_ATOMIC | __GFP_NOWARN);
+	if (!t) {
+		spin_unlock_bh(&c->tx_lock);
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		if (qos)
+			kmqtt_conn_close(c, KMQTT_CLOSE_SOCKET_ERROR);
+		return false;
+	}
+	refcount_inc(&m->ref);
+	t->msg = m;
+	t->qos = qos;
+	list_add_tail(&t->node, &c->txq);
+	c->txq_len++;
+	c->last_seq = m->seq;
+	c->last_tx = t;
+	spin_unlock_bh(&c->tx_lock);
+	kmqtt_conn_queue(c, &c->tx_work);
+	return true;
+}
+
+/*
+ * Take the next item to send, or NULL. A QoS 1 PUBLISH waits while the in-flight
+ * window is full; it gets its packet identifier here, when its bytes start to go out.
+ */
+static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
+{
+	struct kmqtt_tx *t;
+
+	spin_lock_bh(&c->tx_lock);
+	t = c->tx_cur;
+	if (!t) {
+		t = list_first_entry_or_null(&c->txq, struct kmqtt_tx, node);
+		if (t && t->msg && t->qos && c->n_inflight >= c->inflight_max)
+			t = NULL;
+		if (t) {
+			list_del(&t->node);
+			if (t->msg) {
+				c->txq_len--;
+				if (c->last_tx == t)
+					c->last_tx = NULL;
+			}
+			if (t->msg && t->qos) {
+				do {
+					t->pid = ++c->next_pid;
+				} while (!t->pid);
+			}
+			c->tx_cur = t;
+			c->tx_off = 0;
+		}
+	}
+	spin_unlock_bh(&c->tx_lock);
+	return t;
+}
+
+/*
+ * Build the iovec of @t into @iov (at most 4) with @head holding the PUBLISH fixed header
+ * and topic length and @pid the packet identifier; returns the number of kvecs and sets
+ * the total length.
+ */
+static int kmqtt_tx_iov(struct kmqtt_conn *c, struct kmqtt_tx *t, u8 *head, u8 *pid,
+			struct kvec *iov, size_t *total)
+{
+	struct kmqtt_msg *m = t->msg;
+	u32 remlen;
+	int n = 0, hlen;
+
+	if (!m) {
+		iov[0].iov_base = t->big ? t->big : t->ctl;
+		iov[0].iov_len = t->big ? t->big_len : t->ctl_len;
+		*total = iov[0].iov_len;
+		return 1;
+	}
+	/*
+	 * MQTT 3.1.1 PUBLISH: fixed header, topic, packet id (QoS > 0), payload; the topic
+	 * and payload are sent from the shared message. Retain is 0 on live forwarding
+	 * [MQTT-3.3.1-9]. The variable byte integer is the core codec's.
+	 */
+	remlen = 2 + m->topic_len + (t->qos ? 2 : 0) + m->payload_len;
+	head[0] = MQTT_PUBLISH << 4 | t->qos << 1;
+	hlen = 1 + mqtt_varint_put(head + 1, remlen);
+	put_unaligned_be16(m->topic_len, head + hlen);
+	hlen += 2;
+	iov[n].iov_base = head;
+	iov[n++].iov_len = hlen;
+	iov[n].iov_base = m->data;
+	iov[n++].iov_len = m->topic_len;
+	if (t->qos) {
+		put_unaligned_be16(t->pid, pid);
+		iov[n].iov_base = pid;
+		iov[n++].iov_len = 2;
+	}
+	if (m->payload_len) {
+		iov[n].iov_base = m->data + m->topic_len;
+		iov[n++].iov_len = m->payload_len;
+	}
+	*total = hlen + remlen - 2;
+	return n;
+}
+
+/* Drop the first @off bytes of the iovec (already sent by an earlier partial send). */
+static int kmqtt_iov_skip(struct kvec *iov, int n, size_t off)
+{
+	int i = 0;
+
+	while (i < n && off >= iov[i].iov_len)
+		off -= iov[i++].iov_len;
+	if (i < n) {
+		iov[i].iov_base += off;
+		iov[i].iov_len -= off;
+	}
+	memmove(iov, iov + i, (n - i) * sizeof(*iov));
+	return n - i;
+}
+
+static void kmqtt_tx_done(struct kmqtt_conn *c, struct kmqtt_tx *t)
+{
+	spin_lock_bh(&c->tx_lock);
+	c->tx_cur = NULL;
+	if (t->msg && t->qos) {
+		list_add_tail(&t->node, &c->inflight);
+		c->n_inflight++;
+		t = NULL;
+	}
+	spin_unlock_bh(&c->tx_lock);
+	if (t)
+		kmqtt_tx_free(t);
+}
+
+static void kmqtt_conn_tx_work(struct work_struct *w)
+{
+	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, tx_work);
+	struct msghdr msg = {};
+	struct kvec iov[4];
+	struct kmqtt_tx *t;
+	int budget = KMQTT_TX_BUDGET;
+	u8 head[1 + MQTT_VARINT_MAX_BYTES + 2], pid[2];
+	size_t total;
+	int n, ret;
+
+	while (!test_bit(KMQTT_CONN_CLOSING, &c->flags) && budget--) {
+		t = kmqtt_tx_next(c);
+		if (!t)
+			break;
+		n = kmqtt_tx_iov(c, t, head, pid, iov, &total);
+		n = kmqtt_iov_skip(iov, n, c->tx_off);
+		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+		if (!list_empty(&c->txq))
+			msg.msg_flags |= MSG_MORE;
+		ret = kernel_sendmsg(c->sock, &msg, iov, n, total - c->tx_off);
+		if (ret == -EAGAIN)
+			break;	/* write_space requeues us */
+		if (ret < 0) {
+			kmqtt_conn_close(c, KMQTT_CLOSE_SOCKET_ERROR);
+			break;
+		}
+		c->tx_off += ret;
+		atomic64_add(ret, &c->bytes_out);
+		kmqtt_stat_add(KMQTT_STAT_BYTES_OUT, ret);
+		if (c->tx_off < total)
+			break;	/* partial: the socket is full, write_space requeues us */
+		if (t->msg) {
+			atomic64_inc(&c->msgs_out);
+			kmqtt_stat_inc(KMQTT_STAT_MSGS_OUT);
+		}
+		kmqtt_tx_done(c, t);
+	}
+	if (budget < 0)
+		kmqtt_conn_queue(c, &c->tx_work);
+	kmqtt_conn_put(c);
+}
+
+static void kmqtt_puback_in(struct kmqtt_conn *c, u16 pid)
+{
+	struct kmqtt_tx *t, *found = NULL;
+
+	spin_lock_bh(&c->tx_lock);
+	list_for_each_entry(t, &c->inflight, node) {
+		if (t->pid == pid) {
+			found = t;
+			list_del(&t->node);
+			c->n_inflight--;
+			break;
+		}
+	}
+	spin_unlock_bh(&c->tx_lock);
+	if (found) {
+		kmqtt_tx_free(found);
+		/* The window opened: send what waited for it. */
+		kmqtt_conn_queue(c, &c->tx_work);
+	}
+	/* A PUBACK for an unknown id is ignored ([MQTT-4.3.2], the id may be stale). */
+}
+
+/* ---- RX ---- */
+
+static int kmqtt_handle_publish(struct kmqtt_conn *c, const struct mqtt_publish *p)
+{
+	u8 ack[4];
+	int len;
+
+	c->msgs_in++;
+	kmqtt_stat_inc(KMQTT_STAT_MSGS_IN);
+	if (p->qos == 2) {
+		/* QoS 2 needs the daemon's durable state, which is not built yet. */
+		kmqtt_stat_inc(KMQTT_STAT_UNSUPPORTED);
+		return -EOPNOTSUPP;
+	}
+	if (p->retain)
+		kmqtt_stat_inc(KMQTT_STAT_RETAIN_NOT_STORED);
+	if (c->acl && !kmqtt_acl_allows(c->acl, p->topic.s, p->topic.len, KMQTT_ACL_WRITE)) {
+		/* 3.1.1 has no negative acknowledgment: drop, but acknowledge (as mosquitto). */
+		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
+	} else if (kmqtt_publish(c, p) < 0 && p->qos) {
+		/* Not taken: no PUBACK, so the publisher will retry on a new connection. */
+		return -ENOMEM;
+	}
+	if (p->qos == 1) {
+		len = mqtt_encode_ack(ack, sizeof(ack), c->level, MQTT_PUBACK,
+				      &(struct mqtt_ack){ .packet_id = p->packet_id });
+		kmqtt_send_ctl(c, ack, len);
+	}
+	return 0;
+}
+
+static void kmqtt_handle_subscribe(struct kmqtt_conn *c, const struct mqtt_subscribe *s)
+{
+	u8 codes[MQTT_DEFAULT_MAX_SUBS];
+	struct mqtt_packet pkt;
+	struct mqtt_sub_entry e;
+	struct mqtt_suback sa = { .packet_id = s->packet_id, .codes = codes };
+	struct mqtt_iter it;
+	u8 *buf;
+	int len;
+
+	mqtt_sub_iter_init(&it, s);
+	while (sa.count < ARRAY_SIZE(codes) && mqtt_sub_next(&it, &e)) {
+		u8 qos = min_t(u8, e.qos, 1);	/* QoS 2 is granted as 1 until the daemon does it */
+		bool wild = memchr(e.filter.s, '+', e.filter.len) ||
+			    memchr(e.filter.s, '#', e.filter.len);
+
+		/*
+		 * A literal filter the ACL denies is refused; a wildcard filter is granted
+		 * and each message is checked against the ACL when it is delivered.
+		 */
+		if (c->acl && !wild &&
+		    !kmqtt_acl_allows(c->acl, e.filter.s, e.filter.len, KMQTT_ACL_READ)) {
+			kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
+			codes[sa.count++] = MQTT_RC311_SUBACK_FAILURE;
+			continue;
+		}
+		if (kmqtt_subscribe(c, e.filter.s, e.filter.len, qos))
+			codes[sa.count++] = MQTT_RC311_SUBACK_FAILURE;
+		else
+			codes[sa.count++] = qos;
+	}
+	pkt.type = MQTT_SUBACK;
+	pkt.suback = sa;
+	len = mqtt_encoded_size(c->level, &pkt);
+	buf = len > 0 ? kmalloc(len, GFP_KERNEL) : NULL;
+	if (!buf) {
+		kmqtt_conn_close(c, KMQTT_CLOSE_SOCKET_ERROR);
+		return;
+	}
+	len = mqtt_encode_suback(buf, len, c->level, MQTT_SUBACK, &sa);
+	kmqtt_send_ctl(c, buf, len);
+	kfree(buf);
+}
+
+static void kmqtt_handle_unsubscribe(struct kmqtt_conn *c, const struct mqtt_unsubscribe *u)
+{
+	struct mqtt_suback ua = { .packet_id = u->packet_id };
+	struct mqtt_iter it;
+	struct mqtt_str f;
+	u8 buf[8];
+	int len;
+
+	mqtt_unsub_iter_init(&it, u);
+	while (mqtt_unsub_next(&it, &f))
+		kmqtt_unsubscribe(c, f.s, f.len);
+	len = mqtt_encode_suback(buf, sizeof(buf), c->level, MQTT_UNSUBACK, &ua);
+	kmqtt_send_ctl(c, buf, len);
+}
+
+/* Act on one complete packet. Returns 0, or a close reason + 1 to stop. */
+static int kmqtt_handle_packet(struct kmqtt_conn *c, const u8 *body)
+{
+	struct mqtt_packet pkt;
+	u8 resp[2];
+	int ret;
+
+	ret = mqtt_decode(c->level, &c->fh, body, kmqtt_limits(), &pkt);
+	if (ret < 0)
+		goto violation;
+	switch (pkt.type) {
+	case MQTT_PUBLISH:
+		ret = kmqtt_handle_publish(c, &pkt.publish);
+		if (ret == -EOPNOTSUPP)
+			return KMQTT_CLOSE_UNSUPPORTED + 1;
+		if (ret)
+			return KMQTT_CLOSE_SOCKET_ERROR + 1;
+		return 0;
+	case MQTT_PUBACK:
+		kmqtt_puback_in(c, pkt.ack.packet_id);
+		return 0;
+	case MQTT_SUBSCRIBE:
+		kmqtt_handle_subscribe(c, &pkt.subscribe);
+		return 0;
+	case MQTT_UNSUBSCRIBE:
+		kmqtt_handle_unsubscribe(c, &pkt.unsubscribe);
+		return 0;
+	case MQTT_PINGREQ:
+		ret = mqtt_encode_ping(resp, sizeof(resp), MQTT_PINGRESP);
+		kmqtt_send_ctl(c, resp, ret);
+		return 0;
+	case MQTT_DISCONNECT:
+		return KMQTT_CLOSE_CLIENT_DISCONNECT + 1;
+	case MQTT_PUBREC:
+	case MQTT_PUBREL:
+	case MQTT_PUBCOMP:
+		/* QoS 2 flows: not granted, so never legitimately started by us. */
+		kmqtt_stat_inc(KMQTT_STAT_UNSUPPORTED);
+		return KMQTT_CLOSE_UNSUPPORTED + 1;
+	default:
+		/* CONNECT again [MQTT-3.1.0-2], or a server-to-client packet. */
+		ret = -MQTT_E_BAD_TYPE;
+		goto violation;
+	}
+
+violation:
+	kmqtt_count_error(ret);
+	kmqtt_stat_inc(KMQTT_STAT_PROTOCOL_ERRORS);
+	pr_debug("%s (%s): protocol error %s\n", c->client_id, c->peer, mqtt_err_name(ret));
+	return KMQTT_CLOSE_PROTOCOL + 1;
+}
+
+/*
+ * Frame the bytes of @buf: the fixed header is parsed by the core codec; the packet is
+ * assembled in c->small or, when larger, in a buffer of exactly its size (bounded by the
+ * connection's maximum packet size). Returns 0, or a close reason + 1.
+ */
+static int kmqtt_rx_bytes(struct kmqtt_conn *c, const u8 *buf, u32 len, int *packets)
+{
+	u32 take;
+	int ret;
+
+	while (len) {
+		if (!c->pkt) {
+			c->hdr[c->hdr_have++] = *buf++;
+			len--;
+			ret = mqtt_fixed_header(c->hdr, c->hdr_have, c->level, c->max_packet,
+						&c->fh);
+			if (ret == 0)
+				continue;
+			c->hdr_have = 0;
+			if (ret < 0) {
+				kmqtt_count_error(ret);
+				kmqtt_stat_inc(KMQTT_STAT_PROTOCOL_ERRORS);
+				return KMQTT_CLOSE_PROTOCOL + 1;
+			}
+			c->pkt_total = c->fh.remlen;
+			c->pkt_have = 0;
+			if (c->pkt_total <= sizeof(c->small)) {
+				c->pkt = c->small;
+			} else {
+				c->pkt = kvmalloc(c->pkt_total, GFP_KERNEL_ACCOUNT);
+				if (!c->pkt) {
+					kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+					return KMQTT_CLOSE_SOCKET_ERROR + 1;
+				}
+			}
+		}
+		take = min(len, c->pkt_total - c->pkt_have);
+		memcpy(c->pkt + c->pkt_have, buf, take);
+		c->pkt_have += take;
+		buf += take;
+		len -= take;
+		if (c->pkt_have < c->pkt_total)
+			continue;
+		ret = kmqtt_handle_packet(c, c->pkt);
+		if (c->pkt != c->small)
+			kvfree(c->pkt);
+		c->pkt = NULL;
+		(*packets)++;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void kmqtt_conn_rx_work(struct work_struct *w)
+{
+	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, rx_work);
+	struct msghdr msg = {};
+	struct kvec iov;
+	int packets = 0, ret = 0, n;
+
+	while (!test_bit(KMQTT_CONN_CLOSING, &c->flags) && packets < KMQTT_RX_BUDGET) {
+		iov.iov_base = c->rbuf;
+		iov.iov_len = sizeof(c->rbuf);
+		n = kernel_recvmsg(c->sock, &msg, &iov, 1, iov.iov_len, MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			break;
+		if (n == 0) {
+			ret = KMQTT_CLOSE_PEER_CLOSED + 1;
+			break;
+		}
+		if (n < 0) {
+			ret = KMQTT_CLOSE_SOCKET_ERROR + 1;
+			break;
+		}
+		c->last_rx = jiffies;
+		c->bytes_in += n;
+		kmqtt_stat_add(KMQTT_STAT_BYTES_IN, n);
+		ret = kmqtt_rx_bytes(c, c->rbuf, n, &packets);
+		if (ret)
+			break;
+	}
+	if (ret)
+		kmqtt_conn_close(c, ret - 1);
+	else if (packets >= KMQTT_RX_BUDGET)
+		kmqtt_conn_queue(c, &c->rx_work);
+	kmqtt_conn_put(c);
+}
+
+/* ---- keepalive ---- */
+
+static void kmqtt_conn_ka_work(struct work_struct *w)
+{
+	struct kmqtt_conn *c = container_of(to_delayed_work(w), struct kmqtt_conn, ka_work);
+	/* [MQTT-3.1.2-24]: one and a half times the keepalive without a packet. */
+	unsigned long limit = msecs_to_jiffies(c->keepalive * 1500U);
+	unsigned long deadline = READ_ONCE(c->last_rx) + limit;
+
+	if (time_after_eq(jiffies, deadline)) {
+		kmqtt_stat_inc(KMQTT_STAT_KEEPALIVE_TIMEOUTS);
+		kmqtt_conn_close(c, KMQTT_CLOSE_KEEPALIVE);
+	} else if (!test_bit(KMQTT_CONN_CLOSING, &c->flags)) {
+		kref_get(&c->ref);
+		if (!queue_delayed_work(kmqtt_wq, &c->ka_work, deadline - jiffies + 1))
+			kmqtt_conn_put(c);
+	}
+	kmqtt_conn_put(c);
+}
+
+/* ---- hand-off ---- */
+
+static struct kmqtt_conn *kmqtt_conn_find_client(const char *client_id, u32 hash)
+{
+	struct kmqtt_conn *c;
+
+	hash_for_each_possible(kmqtt_conns_by_client, c, id_node, hash)
+		if (!strcmp(c->client_id, client_id) && !test_bit(KMQTT_CONN_CLOSING, &c->flags))
+			return c;
+	return NULL;
+}
+
+int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
+{
+	struct mqtt_connack ack = { .session_present = p->flags & KMQTT_CONN_F_SESSION_PRESENT };
+	u32 hash = jhash(p->client_id, strlen(p->client_id), 0);
+	struct kmqtt_conn *c, *old;
+	struct socket *sock;
+	struct sockaddr_storage ss;
+	struct sock *sk;
+	u8 connack[4];
+	u32 xid;
+	int err, len;
+
+	sock = sockfd_lookup(p->fd, &err);
+	if (!sock) {
+		*why = "not a socket";
+		return err;
+	}
+	sk = sock->sk;
+	if (sk->sk_protocol != IPPROTO_TCP || sock->type != SOCK_STREAM ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
+		*why = "not a TCP socket";
+		err = -EPROTONOSUPPORT;
+		goto put_sock;
+	}
+	if (sk->sk_state != TCP_ESTABLISHED) {
+		*why = "socket is not connected";
+		err = -ENOTCONN;
+		goto put_sock;
+	}
+	if (READ_ONCE(sk->sk_user_data)) {
+		*why = "socket is already in use by the kernel";
+		err = -EBUSY;
+		goto put_sock;
+	}
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c) {
+		err = -ENOMEM;
+		goto put_sock;
+	}
+	kref_init(&c->ref);
+	c->sock = sock;
+	c->sk = sk;
+	c->client_id = kstrdup(p->client_id, GFP_KERNEL_ACCOUNT);
+	c->username = p->username ? kstrdup(p->username, GFP_KERNEL_ACCOUNT) : NULL;
+	if (!c->client_id || (p->username && !c->username)) {
+		err = -ENOMEM;
+		goto free_conn;
+	}
+	c->level = p->level;
+	c->keepalive = p->keepalive;
+	c->max_packet = p->max_packet ?: KMQTT_DEF_MAX_PACKET;
+	c->tx_queue_max = p->tx_queue_max ?: KMQTT_DEF_TX_QUEUE;
+	c->inflight_max = p->inflight_max ?: KMQTT_DEF_INFLIGHT;
+	c->acl = p->acl;
+	c->connected_ms = kmqtt_uptime_ms();
+	c->last_rx = jiffies;
+	INIT_LIST_HEAD(&c->subs);
+	INIT_LIST_HEAD(&c->txq);
+	INIT_LIST_HEAD(&c->inflight);
+	spin_lock_init(&c->tx_lock);
+	INIT_WORK(&c->rx_work, kmqtt_conn_rx_work);
+	INIT_WORK(&c->tx_work, kmqtt_conn_tx_work);
+	INIT_WORK(&c->close_work, kmqtt_conn_close_work);
+	INIT_DELAYED_WORK(&c->ka_work, kmqtt_conn_ka_work);
+	if (kernel_getpeername(sock, (struct sockaddr *)&ss) >= 0)
+		snprintf(c->peer, sizeof(c->peer), "%pISpc", &ss);
+
+	mutex_lock(&kmqtt_conns_lock);
+	if (kmqtt_conns_stopping) {
+		mutex_unlock(&kmqtt_conns_lock);
+		*why = "module is being unloaded";
+		err = -ESHUTDOWN;
+		goto free_conn;
+	}
+	err = xa_alloc_cyclic(&kmqtt_conns, &xid, c, xa_limit_32b, &kmqtt_conn_next_id,
+			      GFP_KERNEL);
+	if (err < 0) {
+		mutex_unlock(&kmqtt_conns_lock);
+		goto free_conn;
+	}
+	c->id = xid;
+	/* Session takeover [MQTT-3.1.4-2]: the old connection with this client id goes. */
+	old = kmqtt_conn_find_client(c->client_id, hash);
+	if (old) {
+		kmqtt_stat_inc(KMQTT_STAT_TAKEOVERS);
+		kmqtt_conn_close(old, KMQTT_CLOSE_TAKEOVER);
+	}
+	hash_add(kmqtt_conns_by_client, &c->id_node, hash);
+	atomic_inc(&kmqtt_conns_open);
+	mutex_unlock(&kmqtt_conns_lock);
+
+	/* CONNACK first: nothing else may be sent before it. */
+	len = mqtt_encode_connack(connack, sizeof(connack), c->level, &ack);
+	kmqtt_send_ctl(c, connack, len);
+
+	write_lock_bh(&sk->sk_callback_lock);
+	c->saved_data_ready = sk->sk_data_ready;
+	c->saved_write_space = sk->sk_write_space;
+	c->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = c;
+	sk->sk_data_ready = kmqtt_data_ready;
+	sk->sk_write_space = kmqtt_write_space;
+	sk->sk_state_change = kmqtt_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	/* Packets the client pipelined after its CONNECT may already be waiting. */
+	kmqtt_conn_queue(c, &c->rx_work);
+	if (c->keepalive) {
+		kref_get(&c->ref);
+		if (!queue_delayed_work(kmqtt_wq, &c->ka_work,
+					msecs_to_jiffies(c->keepalive * 1500U)))
+			kmqtt_conn_put(c);
+	}
+	kmqtt_stat_inc(KMQTT_STAT_CONNS_ACCEPTED);
+	kmqtt_stat_inc(KMQTT_STAT_CONNS_CURRENT);
+	*id = c->id;
+	return 0;
+
+free_conn:
+	kfree(c->client_id);
+	kfree(c->username);
+	kfree(c);
+put_sock:
+	sockfd_put(sock);
+	return err;
+}
+
+int kmqtt_conn_kick(u64 id, const char *client_id)
+{
+	struct kmqtt_conn *c = NULL;
+
+	mutex_lock(&kmqtt_conns_lock);
+	if (client_id)
+		c = kmqtt_conn_find_client(client_id, jhash(client_id, strlen(client_id), 0));
+	else if (id <= U32_MAX)
+		c = xa_load(&kmqtt_conns, id);
+	if (c)
+		kmqtt_conn_close(c, KMQTT_CLOSE_KICKED);
+	mutex_unlock(&kmqtt_conns_lock);
+	return c ? 0 : -ENOENT;
+}
+
+int kmqtt_conns_for_each(unsigned long *pos, kmqtt_conn_iter_fn fn, void *ctx)
+{
+	struct kmqtt_conn *c;
+	unsigned long idx;
+	int ret = 0;
+
+	mutex_lock(&kmqtt_conns_lock);
+	xa_for_each_start(&kmqtt_conns, idx, c, *pos) {
+		ret = fn(c, ctx);
+		if (ret)
+			break;
+		*pos = idx + 1;
+	}
+	mutex_unlock(&kmqtt_conns_lock);
+	return ret;
+}
+
+void kmqtt_conn_stats(struct kmqtt_conn *c, u64 *cs)
+{
+	cs[KMQTT_CS_MSGS_IN] = READ_ONCE(c->msgs_in);
+	cs[KMQTT_CS_BYTES_IN] = READ_ONCE(c->bytes_in);
+	cs[KMQTT_CS_MSGS_OUT] = atomic64_read(&c->msgs_out);
+	cs[KMQTT_CS_BYTES_OUT] = atomic64_read(&c->bytes_out);
+	cs[KMQTT_CS_QOS0_DROPPED] = atomic64_read(&c->qos0_dropped);
+	cs[KMQTT_CS_SUBSCRIPTIONS] = READ_ONCE(c->n_subs);
+	cs[KMQTT_CS_TX_QUEUED] = READ_ONCE(c->txq_len);
+	cs[KMQTT_CS_INFLIGHT] = READ_ONCE(c->n_inflight);
+}
+
+/* Module unload: close every connection and wait until all are gone. */
+void kmqtt_conns_shutdown(void)
+{
+	struct kmqtt_conn *c;
+	unsigned long idx;
+
+	mutex_lock(&kmqtt_conns_lock);
+	kmqtt_conns_stopping = true;
+	xa_for_each(&kmqtt_conns, idx, c)
+		kmqtt_conn_close(c, KMQTT_CLOSE_SHUTDOWN);
+	mutex_unlock(&kmqtt_conns_lock);
+	wait_event(kmqtt_conns_wq, !atomic_read(&kmqtt_conns_open));
+	/* The frees are RCU callbacks: let them run before the module text goes. */
+	rcu_barrier();
+}
+
+int __init kmqtt_conn_init(void)
+{
+	kmqtt_tx_cache = KMEM_CACHE(kmqtt_tx, SLAB_ACCOUNT);
+	return kmqtt_tx_cache ? 0 : -ENOMEM;
+}
+
+void kmqtt_conn_exit(void)
+{
+	kmem_cache_destroy(kmqtt_tx_cache);
+}
