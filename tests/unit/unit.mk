@@ -9,7 +9,7 @@ CORE_SRCS := $(wildcard kmod/core/*.c)
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 TESTS := $(patsubst tests/unit/%.c,$(UB)/%,$(wildcard tests/unit/test_*.c))
 BENCHES := $(patsubst tests/unit/%.c,$(BUILD)/bench/%,$(wildcard tests/unit/bench_*.c))
-PKGS := cmocka libnl-3.0 libnl-genl-3.0 json-c
+PKGS := cmocka libnl-3.0 libnl-genl-3.0 json-c libcrypto
 CFLAGS += $(shell pkg-config --cflags $(PKGS))
 LIBS := $(shell pkg-config --libs $(PKGS))
 

@@ -8,15 +8,53 @@
 #ifndef KMQ_CONF_H
 #define KMQ_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "log.h"
 
 #define KMQ_CONF_DEFAULT "/etc/kmqtt/kmqttd.conf"
 #define KMQ_CONF_MAX_LINE 4096
 
+/* Limits of the options (see docs/kmqttd.conf.md). */
+#define KMQ_CONF_MAX_LISTENERS		16
+#define KMQ_CONF_DEFAULT_PORT		1883
+#define KMQ_CONF_DEFAULT_CONNECT_TIMEOUT 10	/* seconds */
+#define KMQ_CONF_MAX_CONNECT_TIMEOUT	3600
+#define KMQ_CONF_MAX_CONNECT_RATE	1000000	/* connections per second and IP */
+#define KMQ_CONF_MIN_PACKET_SIZE	20
+/*
+ * The module's ranges for KMQTT_LIM_A_TX_QUEUE and KMQTT_LIM_A_INFLIGHT (kmod/kmqtt.h:
+ * KMQTT_MAX_TX_QUEUE, KMQTT_MAX_INFLIGHT; not in the uapi header yet).
+ */
+#define KMQ_CONF_MAX_QUEUED		100000
+#define KMQ_CONF_MAX_INFLIGHT		65535
+
+/* "unlimited" for max_connections, max_connections_per_ip and connect_rate_per_ip */
+#define KMQ_UNLIMITED			(-1L)
+
+struct kmq_listener {
+	uint16_t port;
+	char *address;		/* numeric IPv4 or IPv6 address; NULL: every address */
+	unsigned int line;	/* where it was configured, for error messages */
+};
+
 struct kmq_conf {
 	char *control_socket;
 	enum kmq_log_level log_level;
+	struct kmq_listener listeners[KMQ_CONF_MAX_LISTENERS];
+	unsigned int n_listeners;	/* 0: the loopback default (see kmqttd.conf.md) */
+	bool allow_anonymous;
+	char *password_file;	/* absolute (relative names are resolved at load) or NULL */
+	char *acl_file;
+	long max_connections;	/* KMQ_UNLIMITED or >= 1 */
+	long max_connections_per_ip;
+	long connect_rate_per_ip;	/* new connections per second and IP address */
+	unsigned int connect_timeout;	/* seconds for the CONNECT to arrive */
+	uint32_t max_packet_size;	/* 0: the module's default */
+	uint16_t max_keepalive;		/* 0: any keepalive */
+	uint32_t max_queued_messages;	/* 0: the module's default */
+	uint32_t max_inflight_messages;	/* 0: the module's default */
 };
 
 /* Defaults, used for any option the file does not set. */
@@ -24,5 +62,14 @@ void kmq_conf_init(struct kmq_conf *c);
 /* 0 on success; -1 with a "FILE:LINE: message" (or "FILE: message") in @err. */
 int kmq_conf_load(const char *path, struct kmq_conf *c, char *err, size_t errlen);
 void kmq_conf_free(struct kmq_conf *c);
+
+/*
+ * Reads a small text file line by line for the config, password and ACL parsers: calls
+ * @fn for each line (without its "\n" and any "\r" before it) with its number. Lines
+ * longer than KMQ_CONF_MAX_LINE and NUL bytes are errors. @fn returns 0 or -1 (having
+ * written @err). Returns 0 or -1 with "FILE:LINE: message" or "FILE: message" in @err.
+ */
+int kmq_read_lines(const char *path, int (*fn)(void *ctx, char *line, unsigned int lineno),
+		   void *ctx, char *err, size_t errlen);
 
 #endif
