@@ -3,6 +3,7 @@
 #define KMQTTCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit codes shared by the subcommands. */
 #define EXIT_OK 0
@@ -16,5 +17,16 @@ struct ctl_opts {
 };
 
 int cmd_status(const struct ctl_opts *o, int argc, char **argv);
+int cmd_clients(const struct ctl_opts *o, int argc, char **argv);
+int cmd_kick(const struct ctl_opts *o, int argc, char **argv);
+int cmd_stats(const struct ctl_opts *o, int argc, char **argv);
+
+/* Messages for the errors of the control socket and of the module's netlink family. */
+const char *ctl_errstr(int err);
+const char *nl_errstr(int err);
+/* The exit status for a netlink error: EXIT_NOT_RUNNING, or EXIT_FAIL. */
+int nl_exit(int err);
+/* @s with control characters escaped, for terminal output; returns @buf. */
+const char *term_safe(const char *s, char *buf, size_t cap);
 
 #endif

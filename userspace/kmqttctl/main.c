@@ -3,6 +3,7 @@
  * kmqttctl — the operator's tool: talks generic netlink to kmqtt.ko and the control
  * socket to kmqttd. Human output by default, JSON with -j.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,66 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "status", cmd_status, "module and daemon state, versions and counters" },
+	{ "clients", cmd_clients, "connected MQTT clients" },
+	{ "kick", cmd_kick, "kick CLIENTID: disconnect a client" },
+	{ "stats", cmd_stats, "module, protocol-error and daemon counters" },
 };
+
+const char *ctl_errstr(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ECONNREFUSED:
+		return "kmqttd is not running";
+	case -EACCES:
+	case -EPERM:
+		return "permission denied on the control socket (run as root)";
+	case -ETIMEDOUT:
+		return "kmqttd did not answer within 5 s";
+	case -EBADMSG:
+		return "kmqttd sent a reply this kmqttctl does not understand";
+	}
+	return strerror(-err);
+}
+
+const char *nl_errstr(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "kmqtt.ko is not loaded";
+	case -EPERM:
+		return "permission denied (CAP_NET_ADMIN needed)";
+	case -ETIMEDOUT:
+		return "kmqtt.ko did not answer";
+	}
+	return strerror(-err);
+}
+
+int nl_exit(int err)
+{
+	return err == -ENOENT ? EXIT_NOT_RUNNING : EXIT_FAIL;
+}
+
+const char *term_safe(const char *s, char *buf, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (; *s && o + 5 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o] = 0;
+	return buf;
+}
 
 static void usage(FILE *f)
 {

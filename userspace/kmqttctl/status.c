@@ -16,9 +16,7 @@ static json_object *module_json(int err, const struct kmq_status *st)
 
 	json_object_object_add(m, "loaded", json_object_new_boolean(err != -ENOENT));
 	if (err) {
-		json_object_object_add(m, "error", json_object_new_string(
-			err == -ENOENT ? "kmqtt.ko is not loaded" :
-			err == -EPERM ? "permission denied (CAP_NET_ADMIN needed)" : strerror(-err)));
+		json_object_object_add(m, "error", json_object_new_string(nl_errstr(err)));
 		return m;
 	}
 	json_object_object_add(m, "version", json_object_new_string(st->version));
@@ -34,21 +32,6 @@ static json_object *module_json(int err, const struct kmq_status *st)
 	}
 	json_object_object_add(m, "counters", c);
 	return m;
-}
-
-static const char *ctl_err(int err)
-{
-	switch (err) {
-	case -ENOENT:
-	case -ECONNREFUSED:
-		return "kmqttd is not running";
-	case -EACCES:
-	case -EPERM:
-		return "permission denied on the control socket (run as root)";
-	case -ETIMEDOUT:
-		return "kmqttd did not answer within 5 s";
-	}
-	return strerror(-err);
 }
 
 static void print_human(json_object *m, json_object *d, const char *sock)
@@ -128,7 +111,7 @@ int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	if (!d) {
 		d = json_object_new_object();
 		json_object_object_add(d, "running", json_object_new_boolean(false));
-		json_object_object_add(d, "error", json_object_new_string(ctl_err(derr)));
+		json_object_object_add(d, "error", json_object_new_string(ctl_errstr(derr)));
 	} else {
 		json_object_object_add(d, "running", json_object_new_boolean(true));
 	}

@@ -23,8 +23,9 @@
 #define CTL_MAX_CLIENTS 16
 #define CTL_CLIENT_TIMEOUT_MS 5000
 
+/* Slots stay put (epoll events point at them); fd -1 marks a free one. */
 static struct ctl_client {
-	int fd;
+	struct ev ev;
 	uint64_t since_ms;
 } clients[CTL_MAX_CLIENTS];
 static unsigned int n_clients;
@@ -48,9 +49,11 @@ int ctl_listen(struct kmqttd *d)
 {
 	const char *path = d->conf.control_socket;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN };
 	int fd, ret;
 	char *reply;
+
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
+		clients[i].ev = (struct ev){ .kind = EV_CTL_CLIENT, .fd = -1 };
 
 	/* A socket that answers belongs to a running daemon: never steal it. */
 	ret = kmq_ctl_request(path, "status", &reply);
@@ -79,33 +82,36 @@ int ctl_listen(struct kmqttd *d)
 		close(fd);
 		return ret;
 	}
-	ev.data.fd = fd;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	d->ctl = (struct ev){ .kind = EV_CTL_LISTEN, .fd = fd };
+	if (kmqttd_epoll_add(d, &d->ctl, EPOLLIN) < 0) {
 		ret = -errno;
 		close(fd);
+		d->ctl.fd = -1;
 		unlink(path);
 		return ret;
 	}
-	d->ctl_fd = fd;
 	d->ctl_path = strdup(path);
 	log_info("control socket %s", path);
 	return 0;
 }
 
-static void client_drop(struct kmqttd *d, unsigned int i)
+static void client_drop(struct kmqttd *d, struct ctl_client *c)
 {
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, clients[i].fd, NULL);
-	close(clients[i].fd);
-	clients[i] = clients[--n_clients];
+	(void)d;
+	close(c->ev.fd);
+	c->ev.fd = -1;
+	n_clients--;
 }
 
 void ctl_close(struct kmqttd *d)
 {
-	while (n_clients)
-		client_drop(d, 0);
-	if (d->ctl_fd >= 0) {
-		close(d->ctl_fd);
-		d->ctl_fd = -1;
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (clients[i].ev.fd >= 0)
+			client_drop(d, &clients[i]);
+	}
+	if (d->ctl.fd >= 0) {
+		close(d->ctl.fd);
+		d->ctl.fd = -1;
 	}
 	if (d->ctl_path) {
 		unlink(d->ctl_path);
@@ -116,22 +122,27 @@ void ctl_close(struct kmqttd *d)
 
 void ctl_on_accept(struct kmqttd *d)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	int fd;
 
-	while ((fd = accept4(d->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (n_clients == CTL_MAX_CLIENTS) {
+	while ((fd = accept4(d->ctl.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct ctl_client *c = NULL;
+
+		for (unsigned int i = 0; i < CTL_MAX_CLIENTS && !c; i++) {
+			if (clients[i].ev.fd < 0)
+				c = &clients[i];
+		}
+		if (!c) {
 			log_warn("control socket: %d clients already, refusing one", CTL_MAX_CLIENTS);
 			close(fd);
 			continue;
 		}
-		ev.data.fd = fd;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		c->ev.fd = fd;
+		if (kmqttd_epoll_add(d, &c->ev, EPOLLIN) < 0) {
 			close(fd);
+			c->ev.fd = -1;
 			continue;
 		}
-		clients[n_clients].fd = fd;
-		clients[n_clients].since_ms = kmqttd_now_ms();
+		c->since_ms = kmqttd_now_ms();
 		n_clients++;
 	}
 }
@@ -140,12 +151,19 @@ void ctl_sweep(struct kmqttd *d)
 {
 	uint64_t now = kmqttd_now_ms();
 
-	for (unsigned int i = 0; i < n_clients;) {
-		if (now - clients[i].since_ms > CTL_CLIENT_TIMEOUT_MS)
-			client_drop(d, i);
-		else
-			i++;
+	for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (clients[i].ev.fd >= 0 && now - clients[i].since_ms > CTL_CLIENT_TIMEOUT_MS)
+			client_drop(d, &clients[i]);
 	}
+}
+
+static json_object *listeners_json(struct kmqttd *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (unsigned int i = 0; i < d->n_listeners; i++)
+		json_object_array_add(a, json_object_new_string(d->listeners[i].name));
+	return a;
 }
 
 static json_object *status_json(struct kmqttd *d)
@@ -164,6 +182,38 @@ static json_object *status_json(struct kmqttd *d)
 	json_object_object_add(dm, "module_registrations", json_object_new_int64((int64_t)d->n_registrations));
 	json_object_object_add(dm, "module_lost", json_object_new_int64((int64_t)d->n_module_lost));
 	json_object_object_add(dm, "ctl_requests", json_object_new_int64((int64_t)d->n_ctl_requests));
+	json_object_object_add(dm, "listeners", listeners_json(d));
+	json_object_object_add(dm, "connecting", json_object_new_int((int)d->n_pending));
+	json_object_object_add(dm, "connections", json_object_new_int64(conns_tracked(d)));
+	json_object_object_add(o, "daemon", dm);
+	return o;
+}
+
+static json_object *stats_json(struct kmqttd *d)
+{
+	json_object *o = json_object_new_object();
+	json_object *dm = json_object_new_object();
+	json_object *c = json_object_new_object();
+	json_object *e = json_object_new_object();
+	json_object *cl = json_object_new_object();
+
+	for (int i = 0; i < __DS_MAX; i++)
+		json_object_object_add(c, dstat_name(i), json_object_new_int64((int64_t)d->stats[i]));
+	for (int i = 0; i < MQTT_E__END - MQTT_E_BASE; i++) {
+		if (d->connect_errors[i])
+			json_object_object_add(e, mqtt_err_name(MQTT_E_BASE + i),
+					       json_object_new_int64((int64_t)d->connect_errors[i]));
+	}
+	for (int i = 0; i < __KMQTT_CLOSE_MAX; i++)
+		json_object_object_add(cl, kmq_close_reason_name((uint32_t)i),
+				       json_object_new_int64((int64_t)d->closed[i]));
+	json_object_object_add(dm, "pid", json_object_new_int(getpid()));
+	json_object_object_add(dm, "module", json_object_new_string(module_link_name(d->link)));
+	json_object_object_add(dm, "connecting", json_object_new_int((int)d->n_pending));
+	json_object_object_add(dm, "connections", json_object_new_int64(conns_tracked(d)));
+	json_object_object_add(dm, "counters", c);
+	json_object_object_add(dm, "connect_errors", e);
+	json_object_object_add(dm, "closed", cl);
 	json_object_object_add(o, "daemon", dm);
 	return o;
 }
@@ -176,6 +226,8 @@ static json_object *handle(struct kmqttd *d, char *req)
 
 	if (cmd && !strcmp(cmd, "status"))
 		return status_json(d);
+	if (cmd && !strcmp(cmd, "stats"))
+		return stats_json(d);
 	o = json_object_new_object();
 	json_object_object_add(o, "error", json_object_new_string(cmd ? "unknown command" : "empty request"));
 	if (cmd)
@@ -183,23 +235,20 @@ static json_object *handle(struct kmqttd *d, char *req)
 	return o;
 }
 
-void ctl_on_client(struct kmqttd *d, int fd)
+void ctl_on_client(struct kmqttd *d, struct ev *ev)
 {
+	struct ctl_client *c = (struct ctl_client *)ev;
 	char req[KMQ_CTL_MAX_REQUEST + 1];
+	int fd = ev->fd;
 	json_object *o;
 	const char *s;
-	unsigned int i;
 	ssize_t n;
 
-	for (i = 0; i < n_clients && clients[i].fd != fd; i++)
-		;
-	if (i == n_clients)
-		return;
 	n = recv(fd, req, sizeof(req) - 1, MSG_TRUNC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0 || (size_t)n > sizeof(req) - 1) {
-		client_drop(d, i);
+		client_drop(d, c);
 		return;
 	}
 	req[n] = 0;
@@ -209,5 +258,5 @@ void ctl_on_client(struct kmqttd *d, int fd)
 	if (send(fd, s, strlen(s), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("control client went away before the reply: %s", strerror(errno));
 	json_object_put(o);
-	client_drop(d, i);
+	client_drop(d, c);
 }

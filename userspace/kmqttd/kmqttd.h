@@ -4,45 +4,242 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include "conf.h"
+#include "log.h"
 #include "nl.h"
+#include "mqtt_codec.h"
+
+struct kmq_passwd;
+struct kmq_acl;
+
+/* Largest CONNECT read (or max_packet_size if smaller): bounds memory before auth. */
+#define KMQTTD_CONNECT_MAX		(64U * 1024)
+/* After an error CONNACK the socket is drained this long (and this much) before close. */
+#define KMQTTD_LINGER_MS		2000
+#define KMQTTD_LINGER_MAX_BYTES		(64U * 1024)
+/* Connections accepted per listener event, so one flood cannot starve the loop. */
+#define KMQTTD_ACCEPT_BATCH		64
+/* A listener that ran out of descriptors or memory pauses this long. */
+#define KMQTTD_ACCEPT_PAUSE_MS		100
+/* The per-IP table (connection counts, connect-rate buckets) holds at most this many. */
+#define KMQTTD_MAX_PEERS		65536
+/* The connection table is re-read from the module this often, to mend any drift. */
+#define KMQTTD_RESYNC_MS		(5 * 60 * 1000)
+/* Rate-limited log lines: at most this many per category and window. */
+#define KMQTTD_LOG_BURST		10
+#define KMQTTD_LOG_WINDOW_MS		10000
+/* Client identifiers kmqttd assigns: prefix and random hex digits. */
+#define KMQTTD_CLIENT_ID_PREFIX		"kmqtt-"
+#define KMQTTD_CLIENT_ID_RANDOM		16
 
 enum module_link {
 	MODULE_ABSENT,		/* kmqtt.ko is not loaded */
 	MODULE_REGISTERED,	/* we hold the daemon role */
 };
 
+/* What an epoll event points at: every registered object starts with a struct ev. */
+enum ev_kind {
+	EV_SIGNAL,
+	EV_CTL_LISTEN,
+	EV_CTL_CLIENT,
+	EV_NL_CTRL,		/* generic netlink controller notifications */
+	EV_NL_DAEMON,		/* the registered kmqtt socket: events from the module */
+	EV_LISTENER,
+	EV_PENDING,		/* a client whose CONNECT is being read */
+};
+
+struct ev {
+	enum ev_kind kind;
+	int fd;
+};
+
+/* Daemon counters (kmqttctl stats; names in stats.c, documented in kmqttctl.md). */
+enum dstat {
+	DS_ACCEPTED,
+	DS_REFUSED_MAX_CONNECTIONS,
+	DS_REFUSED_PER_IP,
+	DS_REFUSED_RATE,
+	DS_REFUSED_PEER_TABLE,
+	DS_ACCEPT_ERRORS,
+	DS_CONNECT_TIMEOUTS,
+	DS_CONNECT_TOO_LARGE,
+	DS_CONNECT_CLOSED,
+	DS_CONNECT_INVALID,
+	DS_UNSUPPORTED_VERSION,
+	DS_CLIENT_ID_REJECTED,
+	DS_CLIENT_IDS_ASSIGNED,
+	DS_KEEPALIVE_REFUSED,
+	DS_AUTH_FAILED,
+	DS_ANONYMOUS_REFUSED,
+	DS_ACL_REFUSED,
+	DS_ACL_RULES_DROPPED,
+	DS_WILLS_NOT_SUPPORTED,
+	DS_MODULE_UNAVAILABLE,
+	DS_HANDOFF_REFUSED,
+	DS_HANDOFF_UNKNOWN,
+	DS_HANDED_OFF,
+	DS_CONNS_CLOSED,
+	DS_EVENTS_LOST,
+	DS_RESYNCS,
+	__DS_MAX
+};
+
+/* Rate-limited logging state, one per category of message. */
+struct ratelog {
+	uint64_t window_start;
+	unsigned int n;
+	unsigned long suppressed;
+};
+
+enum rl_kind { RL_REFUSED, RL_INVALID, RL_AUTH, RL_MODULE, RL_WILL, RL_ACCEPT, RL_ACL, __RL_MAX };
+
+/* An IP address as 16 bytes (IPv4 as ::ffff:a.b.c.d), the key of the per-IP table. */
+struct ip_key {
+	uint8_t a[16];
+};
+
+struct peer;
+struct pconn;
+struct hconn;
+
+/* Pending connections in deadline order (each list has one timeout: append keeps it). */
+struct pc_list {
+	struct pconn *head, *tail;
+};
+
+struct listener {
+	struct ev ev;
+	char name[64];		/* "[::]:1883", "127.0.0.1:1883" */
+	uint64_t paused_until;	/* 0: accepting */
+};
+
+/* The password and ACL files in force. */
+struct auth {
+	struct kmq_passwd *pw;	/* NULL: no password_file */
+	struct kmq_acl *acl;	/* NULL: no acl_file (everything allowed) */
+};
+
+struct peers {
+	struct peer **bucket;
+	uint32_t mask;
+	uint32_t n;
+	uint64_t seed[2];
+	struct hconn **conn;	/* handed-off connections by identifier */
+	uint32_t conn_mask;
+	uint32_t n_conns;
+	uint64_t recent_closed[64];	/* ids closed before their hand-off reply was read */
+	unsigned int recent_pos;
+};
+
 struct kmqttd {
 	const char *conf_path;
 	struct kmq_conf conf;
+	struct auth auth;
 	char *ctl_path;		/* the control socket actually bound */
 	int epfd;
-	int sigfd;
-	int ctl_fd;
+	struct ev sig;
+	struct ev ctl;
+	struct ev ctrl_ev;
+	struct ev nl_ev;
 	struct kmq_nl ctrl;	/* nlctrl notify group: module load/unload */
 	struct kmq_nl nl;	/* kmqtt family; holds the daemon role */
 	enum module_link link;
+	struct listener listeners[2 * KMQ_CONF_MAX_LISTENERS];
+	unsigned int n_listeners;
+	struct pc_list pending;	/* reading their CONNECT */
+	struct pc_list linger;	/* refused: draining before close */
+	unsigned int n_pending;	/* both lists */
+	struct peers peers;
+	bool resync_needed;
+	uint64_t last_resync_ms;
+	uint64_t last_sweep_ms;
 	uint64_t started_ms;
 	uint64_t registered_ms;
 	uint64_t n_registrations;
 	uint64_t n_module_lost;
 	uint64_t n_ctl_requests;
+	uint64_t stats[__DS_MAX];
+	uint64_t connect_errors[MQTT_E__END - MQTT_E_BASE];
+	uint64_t closed[__KMQTT_CLOSE_MAX];
+	struct ratelog rl[__RL_MAX];
 	bool stop;
 };
 
 uint64_t kmqttd_now_ms(void);
+int kmqttd_epoll_add(struct kmqttd *d, struct ev *ev, uint32_t events);
+void kmqttd_epoll_del(struct kmqttd *d, struct ev *ev);
 
 /* module.c */
 int module_connect(struct kmqttd *d);
 void module_disconnect(struct kmqttd *d, bool unregister);
 int module_on_ctrl_event(struct kmqttd *d);
+void module_on_events(struct kmqttd *d);
+int module_resync(struct kmqttd *d);
 const char *module_link_name(enum module_link l);
 
 /* ctl.c */
 int ctl_listen(struct kmqttd *d);
 void ctl_close(struct kmqttd *d);
 void ctl_on_accept(struct kmqttd *d);
-void ctl_on_client(struct kmqttd *d, int fd);
+void ctl_on_client(struct kmqttd *d, struct ev *ev);
 void ctl_sweep(struct kmqttd *d);
+
+/* listen.c */
+int listen_open(struct kmqttd *d);
+void listen_close(struct kmqttd *d);
+void listen_on_accept(struct kmqttd *d, struct listener *l);
+void listen_sweep(struct kmqttd *d, uint64_t now);
+bool listen_conf_changed(const struct kmq_conf *a, const struct kmq_conf *b);
+/* "a.b.c.d:port" or "[v6]:port" */
+void sockaddr_name(const struct sockaddr_storage *ss, char *buf, size_t len);
+/* The address alone, IPv4-mapped IPv6 shown as IPv4. */
+void sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* connect.c */
+void connect_start(struct kmqttd *d, int fd, struct peer *peer,
+		   const struct sockaddr_storage *ss);
+void connect_on_event(struct kmqttd *d, struct pconn *pc, uint32_t events);
+/* Expire pending connections; returns ms until the next deadline (or -1: none). */
+int connect_sweep(struct kmqttd *d, uint64_t now);
+void connect_close_all(struct kmqttd *d);
+
+/* auth.c */
+int auth_load(const struct kmq_conf *c, struct auth *a, char *err, size_t errlen);
+void auth_free(struct auth *a);
+enum auth_verdict {
+	AUTH_OK,		/* accepted; *verified says whether the user name was checked */
+	AUTH_BAD_CREDENTIALS,	/* unknown user or wrong password: CONNACK 0x04 */
+	AUTH_NOT_AUTHORIZED,	/* anonymous not allowed: CONNACK 0x05 */
+	AUTH_ERROR,		/* the crypto library failed: CONNACK 0x03 */
+};
+enum auth_verdict auth_check(struct kmqttd *d, const struct mqtt_connect *c, bool *verified);
+
+/* peers.c */
+int peers_init(struct peers *p);
+void peers_free(struct peers *p);
+void ip_key_from_sockaddr(struct ip_key *k, const struct sockaddr_storage *ss);
+/* The entry for @k, created if needed (NULL when the table is full or out of memory). */
+struct peer *peer_get(struct kmqttd *d, const struct ip_key *k);
+uint32_t peer_conns(const struct peer *p);
+void peer_hold(struct peer *p);
+void peer_put(struct kmqttd *d, struct peer *p);
+/* Take one connect-rate token; false when the bucket is empty. */
+bool peer_rate_take(struct kmqttd *d, struct peer *p, uint64_t now);
+void peers_sweep(struct kmqttd *d, uint64_t now);
+/* Handed-off connections, so that limits count them until CONN_CLOSED. */
+void conn_track(struct kmqttd *d, uint64_t id, struct peer *p);
+void conn_closed(struct kmqttd *d, uint64_t id);
+void conns_forget_all(struct kmqttd *d);
+/* Rebuild the table from a CONN_GET dump (module_resync). */
+int conn_track_peer_string(struct kmqttd *d, uint64_t id, const char *peer);
+uint32_t conns_tracked(const struct kmqttd *d);
+
+/* stats.c */
+const char *dstat_name(enum dstat s);
+void log_limited(struct kmqttd *d, enum rl_kind k, enum kmq_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* @s (@len bytes) with control characters escaped, for log lines; returns @buf. */
+const char *printable(const char *s, size_t len, char *buf, size_t cap);
 
 #endif

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 #include "kmqttd.h"
 #include "log.h"
+#include "passwd.h"
 
 static void usage(FILE *f)
 {
@@ -34,49 +36,80 @@ uint64_t kmqttd_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int load_conf(const char *path, bool explicit, struct kmq_conf *c)
+/* The configuration and the files it names; -1 with the error printed. */
+static int load_all(const char *path, bool explicit, struct kmq_conf *c, struct auth *a,
+		    bool quiet_stderr)
 {
 	char err[640];
 
 	kmq_conf_init(c);
-	if (!path)
-		return 0;
-	if (!explicit && access(path, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	if (kmq_conf_load(path, c, err, sizeof(err))) {
-		fprintf(stderr, "kmqttd: %s\n", err);
-		kmq_conf_free(c);
-		return -1;
-	}
+	a->pw = NULL;
+	a->acl = NULL;
+	if (path && (explicit || access(path, F_OK) == 0) &&
+	    kmq_conf_load(path, c, err, sizeof(err)))
+		goto fail;
+	if (auth_load(c, a, err, sizeof(err)))
+		goto fail;
 	return 0;
+fail:
+	if (quiet_stderr)
+		log_err("%s", err);
+	else
+		fprintf(stderr, "kmqttd: %s\n", err);
+	kmq_conf_free(c);
+	return -1;
 }
 
 static void reload(struct kmqttd *d)
 {
 	struct kmq_conf c;
+	struct auth a;
 
 	if (!d->conf_path) {
 		log_info("SIGHUP: no configuration file to re-read");
 		return;
 	}
-	if (load_conf(d->conf_path, true, &c)) {
-		log_err("SIGHUP: keeping the running configuration");
+	/* All or nothing: a bad config or a bad password/ACL file keeps everything. */
+	if (load_all(d->conf_path, true, &c, &a, true)) {
+		log_err("SIGHUP: keeping the running configuration, password and ACL files");
 		return;
 	}
 	if (strcmp(c.control_socket, d->conf.control_socket))
 		log_notice("SIGHUP: control_socket changes take effect at restart");
+	if (listen_conf_changed(&c, &d->conf))
+		log_notice("SIGHUP: listener changes take effect at restart");
 	kmq_log_set_level(c.log_level);
 	free(c.control_socket);
 	c.control_socket = d->conf.control_socket;
+	d->conf.control_socket = NULL;
+	kmq_conf_free(&d->conf);
 	d->conf = c;
+	auth_free(&d->auth);
+	d->auth = a;
 	log_info("SIGHUP: configuration %s re-read", d->conf_path);
 }
 
-static int add_fd(struct kmqttd *d, int fd)
+int kmqttd_epoll_add(struct kmqttd *d, struct ev *ev, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event e = { .events = events, .data.ptr = ev };
 
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev->fd, &e);
+}
+
+void kmqttd_epoll_del(struct kmqttd *d, struct ev *ev)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, ev->fd, NULL);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* Every client is a descriptor until it is handed off. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int setup(struct kmqttd *d)
@@ -84,6 +117,10 @@ static int setup(struct kmqttd *d)
 	sigset_t mask;
 	int ret;
 
+	raise_fd_limit();
+	ret = peers_init(&d->peers);
+	if (ret)
+		return ret;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0)
 		return -errno;
@@ -93,8 +130,9 @@ static int setup(struct kmqttd *d)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (d->sigfd < 0 || add_fd(d, d->sigfd) < 0)
+	d->sig = (struct ev){ .kind = EV_SIGNAL,
+			      .fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC) };
+	if (d->sig.fd < 0 || kmqttd_epoll_add(d, &d->sig, EPOLLIN) < 0)
 		return -errno;
 	ret = ctl_listen(d);
 	if (ret)
@@ -105,16 +143,27 @@ static int setup(struct kmqttd *d)
 		log_err("cannot subscribe to generic netlink notifications");
 		return ret;
 	}
-	if (add_fd(d, kmq_nl_fd(&d->ctrl)) < 0)
+	d->ctrl_ev = (struct ev){ .kind = EV_NL_CTRL, .fd = kmq_nl_fd(&d->ctrl) };
+	if (kmqttd_epoll_add(d, &d->ctrl_ev, EPOLLIN) < 0)
 		return -errno;
-	return module_connect(d);
+	ret = module_connect(d);
+	if (ret)
+		return ret;
+	if (d->conf.password_file)
+		log_info("password file %s: %zu users", d->conf.password_file,
+			 kmq_passwd_count(d->auth.pw));
+	if (d->conf.acl_file)
+		log_info("ACL file %s loaded", d->conf.acl_file);
+	if (!d->conf.allow_anonymous && !d->conf.password_file)
+		log_warn("allow_anonymous is false and there is no password_file: no client can connect");
+	return listen_open(d);
 }
 
 static void on_signal(struct kmqttd *d)
 {
 	struct signalfd_siginfo si;
 
-	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			reload(d);
 		} else {
@@ -124,12 +173,63 @@ static void on_signal(struct kmqttd *d)
 	}
 }
 
+static int dispatch(struct kmqttd *d, struct ev *ev, uint32_t events)
+{
+	switch (ev->kind) {
+	case EV_SIGNAL:
+		on_signal(d);
+		break;
+	case EV_CTL_LISTEN:
+		ctl_on_accept(d);
+		break;
+	case EV_CTL_CLIENT:
+		ctl_on_client(d, ev);
+		break;
+	case EV_NL_CTRL:
+		return module_on_ctrl_event(d);
+	case EV_NL_DAEMON:
+		module_on_events(d);
+		break;
+	case EV_LISTENER:
+		listen_on_accept(d, (struct listener *)ev);
+		break;
+	case EV_PENDING:
+		connect_on_event(d, (struct pconn *)ev, events);
+		break;
+	}
+	return 0;
+}
+
+/* Timers: CONNECT deadlines, paused listeners, idle peers, resync. Returns the wait. */
+static int timers(struct kmqttd *d)
+{
+	uint64_t now = kmqttd_now_ms();
+	int wait;
+
+	ctl_sweep(d);
+	listen_sweep(d, now);
+	if (now - d->last_sweep_ms >= 1000) {
+		peers_sweep(d, now);
+		d->last_sweep_ms = now;
+	}
+	if (d->link == MODULE_REGISTERED &&
+	    (d->resync_needed || now - d->last_resync_ms >= KMQTTD_RESYNC_MS))
+		module_resync(d);
+	wait = connect_sweep(d, now);
+	for (unsigned int i = 0; i < d->n_listeners; i++) {
+		if (d->listeners[i].paused_until && (wait < 0 || wait > KMQTTD_ACCEPT_PAUSE_MS))
+			wait = KMQTTD_ACCEPT_PAUSE_MS;
+	}
+	return wait < 0 || wait > 1000 ? 1000 : wait;
+}
+
 static int run(struct kmqttd *d)
 {
-	struct epoll_event evs[32];
+	struct epoll_event evs[64];
+	int wait = 0;
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, evs, 32, 1000);
+		int n = epoll_wait(d->epfd, evs, 64, wait);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -137,30 +237,24 @@ static int run(struct kmqttd *d)
 			log_err("epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
+		/*
+		 * An object is freed only by its own handler or by timers(), so no event of
+		 * this batch can point at freed memory.
+		 */
 		for (int i = 0; i < n && !d->stop; i++) {
-			int fd = evs[i].data.fd;
+			int ret = dispatch(d, evs[i].data.ptr, evs[i].events);
 
-			if (fd == d->sigfd)
-				on_signal(d);
-			else if (fd == d->ctl_fd)
-				ctl_on_accept(d);
-			else if (d->ctrl.sk && fd == kmq_nl_fd(&d->ctrl)) {
-				int ret = module_on_ctrl_event(d);
-
-				if (ret)
-					return ret;
-			} else {
-				ctl_on_client(d, fd);
-			}
+			if (ret)
+				return ret;
 		}
-		ctl_sweep(d);
+		wait = timers(d);
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct kmqttd d = { .epfd = -1, .sigfd = -1, .ctl_fd = -1 };
+	struct kmqttd d = { .epfd = -1, .sig.fd = -1, .ctl.fd = -1 };
 	const char *conf_path = KMQ_CONF_DEFAULT;
 	bool explicit = false, test = false, verbose = false;
 	int opt, ret;
@@ -192,12 +286,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_conf(conf_path, explicit, &d.conf))
+	if (load_all(conf_path, explicit, &d.conf, &d.auth, false))
 		return 2;
 	if (explicit || access(conf_path, F_OK) == 0)
 		d.conf_path = conf_path;
 	if (test) {
-		printf("kmqttd: %s: configuration OK\n", d.conf_path ? d.conf_path : "(defaults)");
+		printf("kmqttd: %s: configuration OK", d.conf_path ? d.conf_path : "(defaults)");
+		if (d.conf.password_file)
+			printf(", %zu users in %s", kmq_passwd_count(d.auth.pw), d.conf.password_file);
+		if (d.conf.acl_file)
+			printf(", ACL %s", d.conf.acl_file);
+		printf("\n");
+		auth_free(&d.auth);
 		kmq_conf_free(&d.conf);
 		return 0;
 	}
@@ -208,13 +308,18 @@ int main(int argc, char **argv)
 	ret = setup(&d);
 	if (!ret)
 		ret = run(&d);
+	/* Clients still sending their CONNECT are dropped; handed-off ones stay up. */
+	connect_close_all(&d);
+	listen_close(&d);
 	module_disconnect(&d, true);
 	kmq_nl_close(&d.ctrl);
 	ctl_close(&d);
-	if (d.sigfd >= 0)
-		close(d.sigfd);
+	if (d.sig.fd >= 0)
+		close(d.sig.fd);
 	if (d.epfd >= 0)
 		close(d.epfd);
+	peers_free(&d.peers);
+	auth_free(&d.auth);
 	kmq_conf_free(&d.conf);
 	log_info("stopped");
 	return ret ? 1 : 0;

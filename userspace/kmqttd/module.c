@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * The daemon's link to kmqtt.ko: register as the daemon when the module is there, notice
- * when it goes away (nlctrl DELFAMILY) and register again when it comes back.
+ * when it goes away (nlctrl DELFAMILY) and register again when it comes back; hear the
+ * module's events (CONN_CLOSED) on the registered socket, and keep the table of handed-off
+ * connections (peers.c) in step with the module's own.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,6 +11,82 @@
 #include <unistd.h>
 #include "kmqttd.h"
 #include "log.h"
+
+static void on_event(void *arg, const struct kmq_event *ev)
+{
+	struct kmqttd *d = arg;
+	char id[96];
+
+	if (ev->cmd != KMQTT_CMD_CONN_CLOSED)
+		return;
+	d->stats[DS_CONNS_CLOSED]++;
+	if (ev->reason < __KMQTT_CLOSE_MAX)
+		d->closed[ev->reason]++;
+	conn_closed(d, ev->conn_id);
+	log_debug("connection %llu (client %s) closed: %s", (unsigned long long)ev->conn_id,
+		  printable(ev->client_id, strlen(ev->client_id), id, sizeof(id)),
+		  kmq_close_reason_name(ev->reason));
+}
+
+static int resync_one(const struct kmq_conn_info *c, void *arg)
+{
+	struct kmqttd *d = arg;
+
+	if (conn_track_peer_string(d, c->id, c->peer))
+		log_debug("connection %llu: cannot track peer '%s'", (unsigned long long)c->id,
+			  c->peer);
+	return 0;
+}
+
+/*
+ * Rebuild the table of handed-off connections from a dump. The dump runs on a socket of
+ * its own: events keep queueing on the daemon socket meanwhile and are applied after it,
+ * so a connection that closes during the dump is removed, not kept.
+ */
+int module_resync(struct kmqttd *d)
+{
+	struct kmq_nl nl;
+	int ret;
+
+	d->resync_needed = false;
+	d->last_resync_ms = kmqttd_now_ms();
+	if (d->link != MODULE_REGISTERED)
+		return 0;
+	ret = kmq_nl_open(&nl);
+	if (ret) {
+		d->resync_needed = true;
+		return ret;
+	}
+	conns_forget_all(d);
+	ret = kmq_nl_conn_dump(&nl, resync_one, d);
+	kmq_nl_close(&nl);
+	d->stats[DS_RESYNCS]++;
+	if (ret) {
+		log_warn("reading the module's connections failed: %s", strerror(-ret));
+		d->resync_needed = true;
+		return ret;
+	}
+	log_debug("resynchronized: the module has %u connections", conns_tracked(d));
+	return 0;
+}
+
+void module_on_events(struct kmqttd *d)
+{
+	unsigned long lost;
+	int ret;
+
+	if (d->link != MODULE_REGISTERED)
+		return;
+	lost = d->nl.overflows;
+	ret = kmq_nl_read_events(&d->nl);
+	if (ret)
+		log_warn("reading events from kmqtt.ko failed: %s", strerror(-ret));
+	if (d->nl.overflows != lost) {
+		d->stats[DS_EVENTS_LOST] += d->nl.overflows - lost;
+		log_warn("events from kmqtt.ko were lost (socket overflow); resynchronizing");
+		d->resync_needed = true;
+	}
+}
 
 const char *module_link_name(enum module_link l)
 {
@@ -62,10 +140,22 @@ int module_connect(struct kmqttd *d)
 		kmq_nl_close(&d->nl);
 		return ret;
 	}
+	d->nl.on_event = on_event;
+	d->nl.event_arg = d;
+	d->nl_ev = (struct ev){ .kind = EV_NL_DAEMON, .fd = kmq_nl_fd(&d->nl) };
+	if (kmqttd_epoll_add(d, &d->nl_ev, EPOLLIN) < 0) {
+		ret = -errno;
+		log_err("cannot watch the kmqtt.ko socket: %s", strerror(errno));
+		kmq_nl_unregister(&d->nl);
+		kmq_nl_close(&d->nl);
+		return ret;
+	}
 	d->link = MODULE_REGISTERED;
 	d->registered_ms = kmqttd_now_ms();
 	d->n_registrations++;
 	log_info("registered with kmqtt.ko");
+	/* The module may hold connections from before this daemon started. */
+	module_resync(d);
 	return 0;
 }
 
@@ -79,8 +169,11 @@ void module_disconnect(struct kmqttd *d, bool unregister)
 		if (ret)
 			log_warn("unregistering from kmqtt.ko failed: %s", strerror(-ret));
 	}
+	kmqttd_epoll_del(d, &d->nl_ev);
 	kmq_nl_close(&d->nl);
 	d->link = MODULE_ABSENT;
+	/* Without the module there are no handed-off connections (unload closes them). */
+	conns_forget_all(d);
 }
 
 int module_on_ctrl_event(struct kmqttd *d)

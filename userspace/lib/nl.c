@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
@@ -44,6 +45,45 @@ const char *kmq_stat_name(int stat)
 	return stat_names[stat];
 }
 
+static const char *const conn_stat_names[KMQTT_CS_MAX + 1] = {
+	[KMQTT_CS_MSGS_IN] = "msgs_in",
+	[KMQTT_CS_MSGS_OUT] = "msgs_out",
+	[KMQTT_CS_BYTES_IN] = "bytes_in",
+	[KMQTT_CS_BYTES_OUT] = "bytes_out",
+	[KMQTT_CS_QOS0_DROPPED] = "qos0_dropped",
+	[KMQTT_CS_SUBSCRIPTIONS] = "subscriptions",
+	[KMQTT_CS_TX_QUEUED] = "tx_queued",
+	[KMQTT_CS_INFLIGHT] = "inflight",
+};
+
+const char *kmq_conn_stat_name(int stat)
+{
+	if (stat < 0 || stat > KMQTT_CS_MAX || !conn_stat_names[stat])
+		return NULL;
+	return conn_stat_names[stat];
+}
+
+static const char *const close_reason_names[__KMQTT_CLOSE_MAX] = {
+	[KMQTT_CLOSE_CLIENT_DISCONNECT] = "client_disconnect",
+	[KMQTT_CLOSE_PEER_CLOSED] = "peer_closed",
+	[KMQTT_CLOSE_SOCKET_ERROR] = "socket_error",
+	[KMQTT_CLOSE_KEEPALIVE] = "keepalive",
+	[KMQTT_CLOSE_PROTOCOL] = "protocol_error",
+	[KMQTT_CLOSE_TAKEOVER] = "takeover",
+	[KMQTT_CLOSE_KICKED] = "kicked",
+	[KMQTT_CLOSE_ACL] = "acl_denied",
+	[KMQTT_CLOSE_UNSUPPORTED] = "unsupported",
+	[KMQTT_CLOSE_SLOW_READER] = "slow_reader",
+	[KMQTT_CLOSE_SHUTDOWN] = "shutdown",
+};
+
+const char *kmq_close_reason_name(uint32_t reason)
+{
+	if (reason >= __KMQTT_CLOSE_MAX || !close_reason_names[reason])
+		return "unknown";
+	return close_reason_names[reason];
+}
+
 const char *kmq_state_name(uint32_t state)
 {
 	switch (state) {
@@ -72,6 +112,8 @@ void kmq_nl_close(struct kmq_nl *nl)
 
 int kmq_nl_open(struct kmq_nl *nl)
 {
+	struct timeval tv = { .tv_sec = KMQ_NL_TIMEOUT_MS / 1000,
+			      .tv_usec = KMQ_NL_TIMEOUT_MS % 1000 * 1000 };
 	int one = 1;
 	int ret;
 
@@ -87,6 +129,8 @@ int kmq_nl_open(struct kmq_nl *nl)
 	/* Ask for the kernel's extended-ack messages, without the echoed request. */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* A reply that never comes (lost in an overflow) must not hang the caller. */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	nl->family = genl_ctrl_resolve(nl->sk, KMQTT_GENL_NAME);
 	if (nl->family < 0) {
 		kmq_nl_close(nl);
@@ -95,13 +139,64 @@ int kmq_nl_open(struct kmq_nl *nl)
 	return 0;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* An unsolicited message from the module: parse it and hand it to nl->on_event. */
+static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[KMQTT_A_MAX + 1];
+	struct genlmsghdr *g;
+	struct kmq_event ev = { 0 };
+
+	if (nlh->nlmsg_type != nl->family || !genlmsg_valid_hdr(nlh, 0))
+		return;
+	g = nlmsg_data(nlh);
+	if (g->cmd != KMQTT_CMD_CONN_CLOSED ||
+	    genlmsg_parse(nlh, 0, tb, KMQTT_A_MAX, NULL) < 0 || !tb[KMQTT_A_CONN_ID])
+		return;
+	ev.cmd = g->cmd;
+	ev.conn_id = nla_get_u64(tb[KMQTT_A_CONN_ID]);
+	if (tb[KMQTT_A_CLIENT_ID])
+		snprintf(ev.client_id, sizeof(ev.client_id), "%s",
+			 nla_get_string(tb[KMQTT_A_CLIENT_ID]));
+	if (tb[KMQTT_A_CLOSE_REASON])
+		ev.reason = nla_get_u32(tb[KMQTT_A_CLOSE_REASON]);
+	if (nl->on_event)
+		nl->on_event(nl->event_arg, &ev);
+}
+
 /* Request/response plumbing: keeps the exact errno the kernel answered. */
 struct nl_req {
 	struct kmq_nl *nl;
 	int err;
+	uint32_t seq;
 	int (*parse)(struct nl_msg *msg, void *arg);
 	void *arg;
+	int stop;		/* a dump callback's non-zero return */
 };
+
+/*
+ * Only the answer to this request is processed: events (sequence number 0, from the
+ * kernel) go to the event handler, stale replies to an earlier request that timed out
+ * are skipped.
+ */
+static int on_seq(struct nl_msg *msg, void *arg)
+{
+	struct nl_req *req = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+
+	if (h->nlmsg_seq == req->seq)
+		return NL_OK;
+	if (h->nlmsg_seq == 0)
+		dispatch_event(req->nl, h);
+	return NL_SKIP;
+}
 
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
@@ -140,8 +235,10 @@ static int on_valid(struct nl_msg *msg, void *arg)
 {
 	struct nl_req *req = arg;
 
-	if (req->parse)
-		return req->parse(msg, req->arg);
+	if (req->parse && !req->stop) {
+		req->stop = req->parse(msg, req->arg);
+		/* Keep reading to the end of a dump, so the socket holds no leftovers. */
+	}
 	return NL_OK;
 }
 
@@ -149,6 +246,7 @@ static int nl_request(struct kmq_nl *nl, struct nl_msg *msg,
 		      int (*parse)(struct nl_msg *, void *), void *arg)
 {
 	struct nl_req req = { .nl = nl, .err = 1, .parse = parse, .arg = arg };
+	uint64_t deadline = now_ms() + KMQ_NL_TIMEOUT_MS;
 	struct nl_cb *cb;
 	int ret;
 
@@ -158,10 +256,14 @@ static int nl_request(struct kmq_nl *nl, struct nl_msg *msg,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
+	nl_complete_msg(nl->sk, msg);
+	req.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &req);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, on_seq, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &req);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, &req);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &req);
-	ret = nl_send_auto(nl->sk, msg);
+	ret = nl_send(nl->sk, msg);
 	nlmsg_free(msg);
 	if (ret < 0) {
 		nl_cb_put(cb);
@@ -169,27 +271,42 @@ static int nl_request(struct kmq_nl *nl, struct nl_msg *msg,
 	}
 	while (req.err > 0) {
 		ret = nl_recvmsgs(nl->sk, cb);
-		if (ret < 0 && req.err > 0) {
-			req.err = ret == -NLE_PERM ? -EPERM : -EIO;
+		if (req.err <= 0)
 			break;
+		if (ret == -NLE_NOMEM) {
+			/* ENOBUFS: the socket overflowed and events were lost; keep waiting. */
+			nl->overflows++;
+		} else if (ret == -NLE_AGAIN) {
+			req.err = -ETIMEDOUT;
+		} else if (ret < 0) {
+			req.err = ret == -NLE_PERM ? -EPERM : -EIO;
+		} else if (now_ms() > deadline) {
+			req.err = -ETIMEDOUT;
 		}
 	}
 	nl_cb_put(cb);
+	if (!req.err && req.stop)
+		return req.stop;
 	return req.err;
 }
 
-static struct nl_msg *nl_new(struct kmq_nl *nl, uint8_t cmd)
+static struct nl_msg *nl_new_flags(struct kmq_nl *nl, uint8_t cmd, int flags, size_t size)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = size ? nlmsg_alloc_size(size) : nlmsg_alloc();
 
 	if (!msg)
 		return NULL;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, NLM_F_REQUEST | NLM_F_ACK,
-			 cmd, KMQTT_GENL_VERSION)) {
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, flags, cmd,
+			 KMQTT_GENL_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
+}
+
+static struct nl_msg *nl_new(struct kmq_nl *nl, uint8_t cmd)
+{
+	return nl_new_flags(nl, cmd, NLM_F_REQUEST | NLM_F_ACK, 0);
 }
 
 int kmq_nl_register(struct kmq_nl *nl, uint32_t pid)
@@ -223,7 +340,7 @@ static int parse_status(struct nl_msg *msg, void *arg)
 	int rem;
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KMQTT_A_MAX, NULL) < 0)
-		return NL_SKIP;
+		return 0;
 	if (tb[KMQTT_A_VERSION])
 		snprintf(st->version, sizeof(st->version), "%s", nla_get_string(tb[KMQTT_A_VERSION]));
 	if (tb[KMQTT_A_ABI_VERSION])
@@ -249,7 +366,7 @@ static int parse_status(struct nl_msg *msg, void *arg)
 			}
 		}
 	}
-	return NL_OK;
+	return 0;
 }
 
 int kmq_nl_status(struct kmq_nl *nl, struct kmq_status *st)
@@ -334,4 +451,200 @@ int kmq_nl_ctrl_read(struct kmq_nl *nl, enum kmq_family_event *ev)
 	if (lost)
 		*ev = KMQ_FAMILY_RESYNC;
 	return 0;
+}
+
+static int parse_conn_new(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[KMQTT_A_MAX + 1];
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KMQTT_A_MAX, NULL) >= 0 && tb[KMQTT_A_CONN_ID])
+		*(uint64_t *)arg = nla_get_u64(tb[KMQTT_A_CONN_ID]);
+	return 0;
+}
+
+int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id)
+{
+	size_t size = 1024 + strlen(p->client_id) + (p->username ? strlen(p->username) : 0);
+	struct nlattr *acl, *rule, *lim;
+	struct nl_msg *msg;
+
+	for (int i = 0; i < p->n_acl; i++)
+		size += strlen(p->acl_filter[i]) + 32;
+	msg = nl_new_flags(nl, KMQTT_CMD_CONN_NEW, NLM_F_REQUEST | NLM_F_ACK, size);
+	if (!msg)
+		return -ENOMEM;
+	*id = 0;
+	if (nla_put_u32(msg, KMQTT_A_CONN_FD, (uint32_t)p->fd) ||
+	    nla_put_string(msg, KMQTT_A_CLIENT_ID, p->client_id) ||
+	    (p->username && nla_put_string(msg, KMQTT_A_USERNAME, p->username)) ||
+	    nla_put_u8(msg, KMQTT_A_PROTO_LEVEL, p->level) ||
+	    nla_put_u16(msg, KMQTT_A_KEEPALIVE, p->keepalive) ||
+	    (p->flags && nla_put_u32(msg, KMQTT_A_FLAGS, p->flags)))
+		goto nospace;
+	if (p->n_acl >= 0) {
+		acl = nla_nest_start(msg, KMQTT_A_ACL);
+		if (!acl)
+			goto nospace;
+		for (int i = 0; i < p->n_acl; i++) {
+			rule = nla_nest_start(msg, KMQTT_ACL_A_RULE);
+			if (!rule || nla_put_string(msg, KMQTT_ACL_A_FILTER, p->acl_filter[i]) ||
+			    nla_put_u32(msg, KMQTT_ACL_A_ACCESS, p->acl_access[i]))
+				goto nospace;
+			nla_nest_end(msg, rule);
+		}
+		nla_nest_end(msg, acl);
+	}
+	if (p->max_packet || p->tx_queue || p->inflight) {
+		lim = nla_nest_start(msg, KMQTT_A_LIMITS);
+		if (!lim ||
+		    (p->max_packet && nla_put_u32(msg, KMQTT_LIM_A_MAX_PACKET, p->max_packet)) ||
+		    (p->tx_queue && nla_put_u32(msg, KMQTT_LIM_A_TX_QUEUE, p->tx_queue)) ||
+		    (p->inflight && nla_put_u32(msg, KMQTT_LIM_A_INFLIGHT, p->inflight)))
+			goto nospace;
+		nla_nest_end(msg, lim);
+	}
+	return nl_request(nl, msg, parse_conn_new, id);
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+struct dump_ctx {
+	int (*fn)(const struct kmq_conn_info *c, void *arg);
+	void *arg;
+};
+
+static int parse_conn(struct nl_msg *msg, void *arg)
+{
+	struct dump_ctx *d = arg;
+	struct nlattr *tb[KMQTT_A_MAX + 1];
+	struct kmq_conn_info c;
+	struct nlattr *s;
+	int rem;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KMQTT_A_MAX, NULL) < 0 || !tb[KMQTT_A_CONN_ID])
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.id = nla_get_u64(tb[KMQTT_A_CONN_ID]);
+	if (tb[KMQTT_A_CLIENT_ID])
+		snprintf(c.client_id, sizeof(c.client_id), "%s", nla_get_string(tb[KMQTT_A_CLIENT_ID]));
+	if (tb[KMQTT_A_USERNAME]) {
+		snprintf(c.username, sizeof(c.username), "%s", nla_get_string(tb[KMQTT_A_USERNAME]));
+		c.has_username = true;
+	}
+	if (tb[KMQTT_A_PEER])
+		snprintf(c.peer, sizeof(c.peer), "%s", nla_get_string(tb[KMQTT_A_PEER]));
+	if (tb[KMQTT_A_PROTO_LEVEL])
+		c.level = nla_get_u8(tb[KMQTT_A_PROTO_LEVEL]);
+	if (tb[KMQTT_A_KEEPALIVE])
+		c.keepalive = nla_get_u16(tb[KMQTT_A_KEEPALIVE]);
+	if (tb[KMQTT_A_CONNECTED_MS])
+		c.connected_ms = nla_get_u64(tb[KMQTT_A_CONNECTED_MS]);
+	if (tb[KMQTT_A_LAST_RX_MS])
+		c.last_rx_ms = nla_get_u64(tb[KMQTT_A_LAST_RX_MS]);
+	if (tb[KMQTT_A_CONN_STATS]) {
+		nla_for_each_nested(s, tb[KMQTT_A_CONN_STATS], rem) {
+			int t = nla_type(s);
+
+			/* Statistics this program does not know are ignored (uapi rule). */
+			if (t > KMQTT_CS_PAD && t <= KMQTT_CS_MAX && nla_len(s) == 8) {
+				c.stats[t] = nla_get_u64(s);
+				c.have_stat[t] = true;
+			}
+		}
+	}
+	return d->fn(&c, d->arg);
+}
+
+int kmq_nl_conn_dump(struct kmq_nl *nl, int (*fn)(const struct kmq_conn_info *c, void *arg),
+		     void *arg)
+{
+	struct nl_msg *msg = nl_new_flags(nl, KMQTT_CMD_CONN_GET, NLM_F_REQUEST | NLM_F_DUMP, 0);
+	struct dump_ctx d = { .fn = fn, .arg = arg };
+
+	if (!msg)
+		return -ENOMEM;
+	return nl_request(nl, msg, parse_conn, &d);
+}
+
+int kmq_nl_conn_del(struct kmq_nl *nl, uint64_t id, const char *client_id)
+{
+	struct nl_msg *msg = nl_new(nl, KMQTT_CMD_CONN_DEL);
+
+	if (!msg)
+		return -ENOMEM;
+	if (client_id ? nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id) :
+	    nla_put_u64(msg, KMQTT_A_CONN_ID, id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_request(nl, msg, NULL, NULL);
+}
+
+struct errors_ctx {
+	int (*fn)(const char *name, uint64_t count, void *arg);
+	void *arg;
+};
+
+static int parse_errors(struct nl_msg *msg, void *arg)
+{
+	struct errors_ctx *e = arg;
+	struct nlattr *et[__KMQTT_ERR_A_MAX];
+	struct nlattr *a;
+	int rem, ret;
+
+	nlmsg_for_each_attr(a, nlmsg_hdr(msg), GENL_HDRLEN, rem) {
+		if (nla_type(a) != KMQTT_A_ERROR ||
+		    nla_parse_nested(et, __KMQTT_ERR_A_MAX - 1, a, NULL) < 0 ||
+		    !et[KMQTT_ERR_A_NAME] || !et[KMQTT_ERR_A_COUNT] ||
+		    nla_len(et[KMQTT_ERR_A_COUNT]) != 8)
+			continue;
+		ret = e->fn(nla_get_string(et[KMQTT_ERR_A_NAME]), nla_get_u64(et[KMQTT_ERR_A_COUNT]),
+			    e->arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int kmq_nl_get_errors(struct kmq_nl *nl, int (*fn)(const char *name, uint64_t count, void *arg),
+		      void *arg)
+{
+	struct nl_msg *msg = nl_new(nl, KMQTT_CMD_GET_ERRORS);
+	struct errors_ctx e = { .fn = fn, .arg = arg };
+
+	if (!msg)
+		return -ENOMEM;
+	return nl_request(nl, msg, parse_errors, &e);
+}
+
+int kmq_nl_read_events(struct kmq_nl *nl)
+{
+	static char buf[32768];
+	int fd = nl_socket_get_fd(nl->sk);
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int len = (int)n;
+		struct nlmsghdr *nlh;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				nl->overflows++;
+				continue;
+			}
+			if (errno == EAGAIN)
+				return 0;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, len); nlh = nlmsg_next(nlh, &len)) {
+			/* Replies to requests that timed out are stale: only events count. */
+			if (nlh->nlmsg_seq == 0)
+				dispatch_event(nl, nlh);
+		}
+	}
 }

@@ -12,11 +12,22 @@
 #include <linux/kmqtt.h>
 
 struct nl_sock;
+struct kmq_event;
+
+/* Requests that get no answer in this time fail with -ETIMEDOUT. */
+#define KMQ_NL_TIMEOUT_MS 5000
 
 struct kmq_nl {
 	struct nl_sock *sk;
 	int family;
 	char errmsg[128];	/* the kernel's extended-ack message for the last request */
+	/*
+	 * The daemon's registered socket also receives events (KMQTT_CMD_CONN_CLOSED), even
+	 * between a request and its reply: they go to @on_event, set after kmq_nl_open().
+	 */
+	void (*on_event)(void *arg, const struct kmq_event *ev);
+	void *event_arg;
+	unsigned long overflows;	/* times the socket overflowed: events were lost */
 };
 
 struct kmq_status {
@@ -31,15 +42,75 @@ struct kmq_status {
 	bool have_stat[KMQTT_STAT_MAX + 1];
 };
 
+/* An event from the module to the registered daemon. */
+struct kmq_event {
+	uint8_t cmd;		/* KMQTT_CMD_CONN_CLOSED */
+	uint64_t conn_id;
+	char client_id[KMQTT_MAX_CLIENT_ID + 1];
+	uint32_t reason;	/* enum kmqtt_close_reason */
+};
+
+/* KMQTT_CMD_CONN_NEW: an authenticated connection handed to the module. */
+struct kmq_conn_new {
+	int fd;
+	const char *client_id;
+	const char *username;	/* NULL: none */
+	uint8_t level;
+	uint16_t keepalive;
+	uint32_t flags;		/* enum kmqtt_conn_flags */
+	/* ACL: @n_acl rules; @n_acl < 0 sends no KMQTT_A_ACL (everything allowed). */
+	int n_acl;
+	const char *const *acl_filter;
+	const uint32_t *acl_access;
+	/* KMQTT_A_LIMITS: 0 leaves a limit out (the module's default). */
+	uint32_t max_packet;
+	uint32_t tx_queue;
+	uint32_t inflight;
+};
+
+/* One connection of a KMQTT_CMD_CONN_GET dump. */
+struct kmq_conn_info {
+	uint64_t id;
+	char client_id[KMQTT_MAX_CLIENT_ID + 1];
+	char username[KMQTT_MAX_USERNAME + 1];
+	bool has_username;
+	char peer[64];
+	uint8_t level;
+	uint16_t keepalive;
+	uint64_t connected_ms;	/* module uptime at hand-off */
+	uint64_t last_rx_ms;	/* module uptime of the last packet received */
+	uint64_t stats[KMQTT_CS_MAX + 1];
+	bool have_stat[KMQTT_CS_MAX + 1];
+};
+
 int kmq_nl_open(struct kmq_nl *nl);
 void kmq_nl_close(struct kmq_nl *nl);
 int kmq_nl_register(struct kmq_nl *nl, uint32_t pid);
 int kmq_nl_unregister(struct kmq_nl *nl);
 int kmq_nl_status(struct kmq_nl *nl, struct kmq_status *st);
 
+/* Hand a connection over; its identifier in *@id. Daemon socket only. */
+int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id);
+/* Dump every connection to @fn; a non-zero return from @fn stops (and is returned). */
+int kmq_nl_conn_dump(struct kmq_nl *nl, int (*fn)(const struct kmq_conn_info *c, void *arg),
+		     void *arg);
+/* Close a connection by identifier (@client_id NULL) or client identifier. -ENOENT: none. */
+int kmq_nl_conn_del(struct kmq_nl *nl, uint64_t id, const char *client_id);
+/* Protocol errors counted by the module: @fn per codec error name seen at least once. */
+int kmq_nl_get_errors(struct kmq_nl *nl, int (*fn)(const char *name, uint64_t count, void *arg),
+		      void *arg);
+/*
+ * Read the events waiting on the (daemon's) socket without blocking, passing each to
+ * nl->on_event. Returns 0, or a negative errno. An overflow (events lost) increments
+ * nl->overflows.
+ */
+int kmq_nl_read_events(struct kmq_nl *nl);
+
 /* Stable names for counters and states, used in logs, human and JSON output. */
 const char *kmq_stat_name(int stat);
 const char *kmq_state_name(uint32_t state);
+const char *kmq_conn_stat_name(int stat);
+const char *kmq_close_reason_name(uint32_t reason);
 
 /*
  * A socket on the generic netlink controller's "notify" group, which announces families
