@@ -81,7 +81,13 @@ static uint32_t connect_cap(const struct kmqttd *d)
 static void pc_free(struct kmqttd *d, struct pconn *pc)
 {
 	list_del(pc);
-	close(pc->ev.fd);	/* also leaves the epoll set */
+	/*
+	 * Explicitly: after a hand-off kmqtt.ko holds the socket's file too, and an epoll
+	 * registration lives as long as the file, not the descriptor. Without this, the
+	 * module's socket would keep waking us with a pointer to freed memory.
+	 */
+	kmqttd_epoll_del(d, &pc->ev);
+	close(pc->ev.fd);
 	d->n_pending--;
 	if (pc->peer)
 		peer_put(d, pc->peer);

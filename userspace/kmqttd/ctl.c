@@ -97,7 +97,7 @@ int ctl_listen(struct kmqttd *d)
 
 static void client_drop(struct kmqttd *d, struct ctl_client *c)
 {
-	(void)d;
+	kmqttd_epoll_del(d, &c->ev);
 	close(c->ev.fd);
 	c->ev.fd = -1;
 	n_clients--;
