@@ -67,6 +67,15 @@ static void print_human(json_object *m, json_object *d, const char *sock)
 	       json_object_object_get(d, "config") ?
 	       json_object_get_string(json_object_object_get(d, "config")) : "(defaults)");
 	printf("  kmqtt.ko link: %s\n", json_object_get_string(json_object_object_get(d, "module")));
+	if (json_object_object_get_ex(d, "listeners", &v) && json_object_is_type(v, json_type_array)) {
+		printf("  MQTT listeners:");
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			printf(" %s", json_object_get_string(json_object_array_get_idx(v, i)));
+		printf("%s\n", json_object_array_length(v) ? "" : " none");
+		printf("  clients: %d connecting, %" PRId64 " handed to kmqtt.ko\n",
+		       json_object_get_int(json_object_object_get(d, "connecting")),
+		       json_object_get_int64(json_object_object_get(d, "connections")));
+	}
 	json_object_object_foreach(d, key, val) {
 		if (strcmp(key, "module_registrations") && strcmp(key, "module_lost") &&
 		    strcmp(key, "ctl_requests"))
