@@ -27,7 +27,12 @@ KVER ?= $(RUNNING)
 else
 KVER ?= $(shell ls /lib/modules 2>/dev/null | grep '^6\.1\.' | sort -V | tail -n 1)
 endif
+# KVER=debug: the self-built debug test kernel (scripts/debug-kernel.sh).
+ifeq ($(KVER),debug)
+KDIR ?= $(shell bash scripts/debug-kernel.sh --print 2>/dev/null | sed -n 's/^tree: //p')
+else
 KDIR ?= /lib/modules/$(KVER)/build
+endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
