@@ -24,6 +24,8 @@ struct kmq_acl;
 #define KMQTTD_ACCEPT_PAUSE_MS		100
 /* The per-IP table (connection counts, connect-rate buckets) holds at most this many. */
 #define KMQTTD_MAX_PEERS		65536
+/* Receive buffer of the daemon's netlink socket, where the module's events queue. */
+#define KMQTTD_NL_RCVBUF		(4 << 20)
 /* The connection table is re-read from the module this often, to mend any drift. */
 #define KMQTTD_RESYNC_MS		(5 * 60 * 1000)
 /* Rate-limited log lines: at most this many per category and window. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "kmqttd.h"
 #include "log.h"
@@ -142,6 +143,15 @@ int module_connect(struct kmqttd *d)
 	}
 	d->nl.on_event = on_event;
 	d->nl.event_arg = d;
+	/*
+	 * A mass disconnect sends one CONN_CLOSED per connection: room for many, so that
+	 * overflows (handled, but by a resync) stay rare. FORCE needs CAP_NET_ADMIN, which
+	 * registration needs anyway.
+	 */
+	if (setsockopt(kmq_nl_fd(&d->nl), SOL_SOCKET, SO_RCVBUFFORCE, &(int){ KMQTTD_NL_RCVBUF },
+		       sizeof(int)) < 0)
+		setsockopt(kmq_nl_fd(&d->nl), SOL_SOCKET, SO_RCVBUF, &(int){ KMQTTD_NL_RCVBUF },
+			   sizeof(int));
 	d->nl_ev = (struct ev){ .kind = EV_NL_DAEMON, .fd = kmq_nl_fd(&d->nl) };
 	if (kmqttd_epoll_add(d, &d->nl_ev, EPOLLIN) < 0) {
 		ret = -errno;
