@@ -2,15 +2,15 @@
 # run-guest.sh — the guest side of `make run` (scripts/run): load kmqtt.ko, start kmqttd,
 # keep $RUNDIR/status.txt current, and stop cleanly when $RUNDIR/stop appears.
 set -uo pipefail
-: "${RUNDIR:?}" "${KVER:?}"
+: "${RUNDIR:?}" "${KVER:?}" "${CONF:?}"
 cd "$(dirname "$0")/.."
 export PATH=$PWD/build/bin:$PATH
 
 modprobe tls 2>/dev/null || echo "run-guest: modprobe tls failed (kTLS unavailable)" >&2
 insmod "build/$KVER/kmqtt.ko" || { echo "run-guest: insmod failed" >&2; exit 1; }
-kmqttd -c "$RUNDIR/kmqttd.conf" >"$RUNDIR/kmqttd.log" 2>&1 &
+kmqttd -c "$CONF" >"$RUNDIR/kmqttd.log" 2>&1 &
 dpid=$!
-sock=$(awk '$1 == "control_socket" { print $2 }' "$RUNDIR/kmqttd.conf")
+sock=$(awk '$1 == "control_socket" { print $2 }' "$CONF")
 export KMQTT_CTL_SOCKET=${sock:-/run/kmqtt/kmqttd.sock}
 
 ready=0

@@ -72,7 +72,8 @@
  *    KMQTT_A_ACL: NLA_NESTED, optional; absent means every topic may be read and written.
  *        KMQTT_A_ACL_RULE: NLA_NESTED, repeated up to KMQTT_MAX_ACL_RULES times, checked
  *                          in order, first match decides; no match denies
- *            KMQTT_ACL_A_FILTER: NLA_NUL_STRING, a topic filter (%u/%c already replaced)
+ *            KMQTT_ACL_A_FILTER: NLA_NUL_STRING, a topic filter (%u/%c already replaced),
+ *                                at most 1024 bytes and 32 levels; "$share/" is literal
  *            KMQTT_ACL_A_ACCESS: NLA_U32, enum kmqtt_acl_access
  *    KMQTT_A_LIMITS: NLA_NESTED, optional; every limit absent or 0 takes the default
  *        KMQTT_LIM_A_MAX_PACKET: NLA_U32, largest packet accepted from the client
@@ -221,6 +222,8 @@ enum kmqtt_err_attr {
 	__KMQTT_ERR_A_MAX
 };
 
+#define KMQTT_ERR_A_MAX (__KMQTT_ERR_A_MAX - 1)
+
 enum kmqtt_close_reason {
 	KMQTT_CLOSE_CLIENT_DISCONNECT,	/* DISCONNECT received */
 	KMQTT_CLOSE_PEER_CLOSED,	/* TCP closed or reset without DISCONNECT */
@@ -229,7 +232,7 @@ enum kmqtt_close_reason {
 	KMQTT_CLOSE_PROTOCOL,		/* malformed packet or protocol violation */
 	KMQTT_CLOSE_TAKEOVER,		/* a new connection with the same client id */
 	KMQTT_CLOSE_KICKED,		/* KMQTT_CMD_CONN_DEL */
-	KMQTT_CLOSE_ACL,		/* PUBLISH to a topic the ACL denies (3.1.1 has no NACK) */
+	KMQTT_CLOSE_ACL,		/* reserved: a denied PUBLISH is dropped and acked */
 	KMQTT_CLOSE_UNSUPPORTED,	/* needs a feature not available yet (QoS 2) */
 	KMQTT_CLOSE_SLOW_READER,	/* QoS 1 queue full: the client does not read */
 	KMQTT_CLOSE_SHUTDOWN,		/* module unload */
