@@ -80,7 +80,7 @@ rmmod kmqtt_test || { echo "rmmod kmqtt_test failed" >&2; exit 4; }
 GUEST
 echo "# kunit: running the suites in the debug kernel (scripts/vm -K $bzimage)"
 start=$(date +%s)
-(cd "$out" && "$top/scripts/vm" -K "$bzimage" -c 2 -m 2048 -t "${KUNIT_TIMEOUT:-2400}" \
+(cd "$out" && "$top/scripts/vm" -K "$bzimage" -c 2 -m 1024 -t "${KUNIT_TIMEOUT:-2400}" \
 	-l "$out/dmesg" -- sh "$out/guest.sh") >"$out/vm.log" 2>&1
 vm=$?
 sed 's/^/# /' "$out/vm.log"

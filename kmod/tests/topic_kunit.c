@@ -211,10 +211,17 @@ static void topic_match_store(struct kunit *test)
 #define RACE_MIN_OPS	50
 /* Past RACE_MS, how long to wait for RACE_MIN_OPS before calling the race stuck. */
 #define RACE_HARD_MS	60000
-/* Churn subscribers SUB(RACE_CHURN_BASE + k) and shared group members SUB(RACE_GROUP_BASE + k). */
+/*
+ * Churn subscribers SUB(RACE_CHURN_BASE + k), shared group members SUB(RACE_GROUP_BASE + k)
+ * and the flicker subscriber.
+ */
 #define RACE_CHURN	64
 #define RACE_CHURN_BASE	100
 #define RACE_GROUP_BASE	(RACE_CHURN_BASE + RACE_CHURN)
+#define RACE_FLICKER	(RACE_GROUP_BASE + RACE_CHURN)
+/* How long a reader holds on to the flicker node, at most, polling every RACE_SPIN_US. */
+#define RACE_HOLD_US	2000
+#define RACE_SPIN_US	10
 /* The stable member of the shared group. */
 #define RACE_GROUP_SUB	ARRAY_SIZE(race_stable)
 
@@ -225,6 +232,12 @@ static const char *const race_stable[] = {
 };
 
 static const char race_group_filter[] = "$share/g/city/north/traffic";
+/*
+ * Added and removed again by every writer step: its node exists only while subscribed. A
+ * reader that gets its callback waits there until the writer has removed it, and then
+ * walks back up through the node: only an RCU grace period keeps it valid.
+ */
+static const char race_flicker_filter[] = "city/north/+";
 
 struct race {
 	struct kunit *test;
@@ -276,6 +289,23 @@ static void race_trie_step(struct race *r, unsigned long round, int k)
 	mutex_unlock(&r->lock);
 }
 
+static void race_flicker(struct race *r)
+{
+	int ret;
+
+	mutex_lock(&r->lock);
+	ret = sub(&r->trie, race_flicker_filter, RACE_FLICKER, &qos0);
+	mutex_unlock(&r->lock);
+	if (ret)
+		race_fail(r, ret, "subscribe", race_flicker_filter);
+	usleep_range(20, 40);
+	mutex_lock(&r->lock);
+	ret = unsub(&r->trie, race_flicker_filter, RACE_FLICKER);
+	mutex_unlock(&r->lock);
+	if (ret)
+		race_fail(r, ret, "unsubscribe", race_flicker_filter);
+}
+
 static int race_trie_writer(void *arg)
 {
 	struct race *r = arg;
@@ -285,6 +315,7 @@ static int race_trie_writer(void *arg)
 	while (!kthread_should_stop()) {
 		for (k = 0; k < RACE_CHURN && !READ_ONCE(r->err); k++) {
 			race_trie_step(r, round, k);
+			race_flicker(r);
 			WRITE_ONCE(r->writes, r->writes + 1);
 			cond_resched();
 		}
@@ -301,8 +332,10 @@ static int race_trie_writer(void *arg)
 }
 
 struct race_seen {
+	struct race *r;
 	int stable;		/* matches of the stable subscribers */
 	int group;		/* deliveries to members of the shared group */
+	int held;		/* times the flicker node was held across a writer step */
 };
 
 static bool race_is_stable(const void *who)
@@ -320,9 +353,19 @@ static int race_count(void *ctx, const struct topic_match *m)
 {
 	struct race_seen *s = ctx;
 
+	unsigned long w0;
+	int us;
+
 	s->stable += race_is_stable(m->subscriber);
 	if (race_is_member(m->subscriber))
 		s->group += m->group_len == 1 && m->group[0] == 'g' ? 1 : 100;
+	if (m->subscriber == SUB(RACE_FLICKER)) {
+		w0 = READ_ONCE(s->r->writes);
+		for (us = 0; us < RACE_HOLD_US && READ_ONCE(s->r->writes) == w0;
+		     us += RACE_SPIN_US)
+			udelay(RACE_SPIN_US);
+		s->held += READ_ONCE(s->r->writes) != w0;
+	}
 	return 0;
 }
 
@@ -338,7 +381,7 @@ static void topic_match_vs_writer(struct kunit *test)
 	struct topic_id_link *ids;
 	struct topic_collector c;
 	struct task_struct *task;
-	unsigned long deadline, hard_deadline, reads = 0, bad = 0;
+	unsigned long deadline, hard_deadline, reads = 0, bad = 0, held = 0;
 	struct race *r;
 	u32 *index;
 	int i, ret;
@@ -365,13 +408,14 @@ static void topic_match_vs_writer(struct kunit *test)
 	while (time_before(jiffies, hard_deadline) &&
 	       (time_before(jiffies, deadline) || reads < RACE_MIN_OPS ||
 		READ_ONCE(r->writes) < RACE_MIN_OPS)) {
-		struct race_seen seen = {};
+		struct race_seen seen = { .r = r };
 
 		rcu_read_lock();
 		if (reads & 1) {
 			/* Stamping last-used times is a reader-side store too. */
 			ret = topic_match(&r->trie, race_topic, len, NULL, jiffies | 1, race_count,
 					  &seen);
+			held += seen.held;
 		} else {
 			ret = topic_collect(&r->trie, race_topic, len, NULL, 0, &c);
 			for (i = 0; ret >= 0 && i < c.ndlv; i++) {
@@ -401,7 +445,8 @@ static void topic_match_vs_writer(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "%lu of %lu reads saw a wrong set", bad, reads);
 	KUNIT_EXPECT_GE(test, reads, RACE_MIN_OPS);
 	KUNIT_EXPECT_GE(test, r->writes, RACE_MIN_OPS);
-	kunit_info(test, "%lu reads, %lu writes\n", reads, r->writes);
+	kunit_info(test, "%lu reads, %lu writes, %lu held across a removal\n", reads, r->writes,
+		   held);
 
 	/* The writer left only the stable subscriptions. */
 	for (i = 0; i < ARRAY_SIZE(race_stable); i++)
@@ -557,8 +602,8 @@ static bool fail_nth_disarm(void)
 
 /*
  * nomem_subscribe: with each allocation of a batch of subscribes failing in turn, the
- * failing subscribe reports TOPIC_E_NOMEM and changes nothing, the others work, matching
- * sees exactly the successful ones and unsubscribing them empties the trie.
+ * failing subscribe reports TOPIC_E_NOMEM and adds nothing, the others work, matching sees
+ * exactly the successful ones and unsubscribing them empties the trie to zero bytes.
  */
 static void topic_nomem_subscribe(struct kunit *test)
 {
@@ -576,19 +621,25 @@ static void topic_nomem_subscribe(struct kunit *test)
 		trie_new(&t, 0);
 		fail_nth_arm(nth);
 		for (i = 0; i < nf; i++) {
-			size_t before = t.tree.bytes;
-			u64 nodes = t.tree.nodes;
+			u64 nodes = t.tree.nodes, subs = t.subs, groups = t.shared_groups;
 
 			ret = sub(&t, nomem_filters[i], i, &qos0);
 			ok[i] = ret == 0;
 			if (ret && ret != TOPIC_E_NOMEM)
 				break;
-			if (!ok[i] && (t.tree.bytes != before || t.tree.nodes != nodes))
+			/*
+			 * A failed subscribe leaves no node, subscription or group behind. (Its
+			 * bytes may differ: a table it grew before failing stays grown.)
+			 */
+			if (!ok[i] && (t.tree.nodes != nodes || t.subs != subs ||
+				       t.shared_groups != groups))
 				break;
 		}
 		reached = fail_nth_disarm();
-		KUNIT_ASSERT_TRUE_MSG(test, i == nf, "fail-nth %u: '%s' gave %s (%zu bytes)", nth,
-				      nomem_filters[i], topic_err_name(ret), t.tree.bytes);
+		KUNIT_ASSERT_TRUE_MSG(test, i == nf,
+				      "fail-nth %u: '%s' gave %s, %llu nodes, %llu subs, %llu groups",
+				      nth, nomem_filters[i], topic_err_name(ret), t.tree.nodes,
+				      t.subs, t.shared_groups);
 		rcu_read_lock();
 		ret = topic_match(&t, "a/b/c", 5, NULL, 0, match_all, &m);
 		rcu_read_unlock();
@@ -713,13 +764,16 @@ static void topic_nomem_unavailable(struct kunit *test)
 #endif
 
 #define TOPIC_CASE(fn, gen)	{ .run_case = topic_##fn, .name = #fn, .generate_params = gen }
+/* The races run for RACE_MS on purpose. */
+#define TOPIC_CASE_SLOW(fn)	{ .run_case = topic_##fn, .name = #fn, \
+				  .attr = { .speed = KUNIT_SPEED_SLOW } }
 
 static struct kunit_case topic_cases[] = {
 	TOPIC_CASE(valid, topic_valid_vectors_gen_params),
 	TOPIC_CASE(match_trie, NULL),
 	TOPIC_CASE(match_store, NULL),
-	TOPIC_CASE(match_vs_writer, NULL),
-	TOPIC_CASE(store_get_vs_writer, NULL),
+	TOPIC_CASE_SLOW(match_vs_writer),
+	TOPIC_CASE_SLOW(store_get_vs_writer),
 	TOPIC_CASE(nomem_subscribe, NULL),
 	TOPIC_CASE(nomem_unsubscribe, NULL),
 	TOPIC_CASE(nomem_store_set, NULL),
