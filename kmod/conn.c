@@ -166,7 +166,8 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 	spin_lock_bh(&c->tx_lock);
 	list_splice_init(&c->txq, &drop);
 	list_splice_init(&c->inflight, &drop);
-	if (c->tx_cur)
+	/* A QoS 1 item being sent is on the in-flight list already. */
+	if (c->tx_cur && !c->tx_cur->inflight)
 		list_add(&c->tx_cur->node, &drop);
 	c->tx_cur = NULL;
 	c->last_tx = NULL;
@@ -286,7 +287,9 @@ bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
 
 /*
  * Take the next item to send, or NULL. A QoS 1 PUBLISH waits while the in-flight
- * window is full; it gets its packet identifier here, when its bytes start to go out.
+ * window is full; it gets its packet identifier here, when its bytes start to go out,
+ * and joins the in-flight list at once: its PUBACK may be processed by rx_work on another
+ * CPU before this send even returns.
  */
 static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
 {
@@ -309,6 +312,9 @@ static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
 				do {
 					t->pid = ++c->next_pid;
 				} while (!t->pid);
+				list_add_tail(&t->node, &c->inflight);
+				t->inflight = true;
+				c->n_inflight++;
 			}
 			c->tx_cur = t;
 			c->tx_off = 0;
@@ -378,17 +384,33 @@ static int kmqtt_iov_skip(struct kvec *iov, int n, size_t off)
 	return n - i;
 }
 
+/*
+ * Is there an item that can be sent right after the current one? Only then may the
+ * current one go with MSG_MORE: corking data behind a full in-flight window would hold it
+ * back until TCP's cork timer fires.
+ */
+static bool kmqtt_tx_more(struct kmqtt_conn *c)
+{
+	struct kmqtt_tx *t;
+	bool more;
+
+	spin_lock_bh(&c->tx_lock);
+	t = list_first_entry_or_null(&c->txq, struct kmqtt_tx, node);
+	more = t && !(t->msg && t->qos && c->n_inflight >= c->inflight_max);
+	spin_unlock_bh(&c->tx_lock);
+	return more;
+}
+
+/* @t is sent completely: a QoS 1 PUBLISH stays in flight unless already acknowledged. */
 static void kmqtt_tx_done(struct kmqtt_conn *c, struct kmqtt_tx *t)
 {
+	bool keep;
+
 	spin_lock_bh(&c->tx_lock);
 	c->tx_cur = NULL;
-	if (t->msg && t->qos) {
-		list_add_tail(&t->node, &c->inflight);
-		c->n_inflight++;
-		t = NULL;
-	}
+	keep = t->inflight;
 	spin_unlock_bh(&c->tx_lock);
-	if (t)
+	if (!keep)
 		kmqtt_tx_free(t);
 }
 
@@ -410,7 +432,7 @@ static void kmqtt_conn_tx_work(struct work_struct *w)
 		n = kmqtt_tx_iov(c, t, head, pid, iov, &total);
 		n = kmqtt_iov_skip(iov, n, c->tx_off);
 		msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-		if (!list_empty(&c->txq))
+		if (budget && kmqtt_tx_more(c))
 			msg.msg_flags |= MSG_MORE;
 		ret = kernel_sendmsg(c->sock, &msg, iov, n, total - c->tx_off);
 		if (ret == -EAGAIN)
@@ -438,22 +460,26 @@ static void kmqtt_conn_tx_work(struct work_struct *w)
 static void kmqtt_puback_in(struct kmqtt_conn *c, u16 pid)
 {
 	struct kmqtt_tx *t, *found = NULL;
+	bool freeit = false;
 
 	spin_lock_bh(&c->tx_lock);
 	list_for_each_entry(t, &c->inflight, node) {
 		if (t->pid == pid) {
 			found = t;
 			list_del(&t->node);
+			t->inflight = false;
 			c->n_inflight--;
+			/* Still being sent (a fast PUBACK): kmqtt_tx_done() frees it. */
+			freeit = t != c->tx_cur;
 			break;
 		}
 	}
 	spin_unlock_bh(&c->tx_lock);
-	if (found) {
+	if (freeit)
 		kmqtt_tx_free(found);
+	if (found)
 		/* The window opened: send what waited for it. */
 		kmqtt_conn_queue(c, &c->tx_work);
-	}
 	/* A PUBACK for an unknown id is ignored ([MQTT-4.3.2], the id may be stale). */
 }
 
@@ -825,6 +851,9 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	sk->sk_write_space = kmqtt_write_space;
 	sk->sk_state_change = kmqtt_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
+
+	/* Latency first: batching is explicit, with MSG_MORE while more is queued. */
+	tcp_sock_set_nodelay(sk);
 
 	/* Packets the client pipelined after its CONNECT may already be waiting. */
 	kmqtt_conn_queue(c, &c->rx_work);

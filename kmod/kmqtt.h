@@ -51,6 +51,7 @@ struct kmqtt_tx {
 	struct kmqtt_msg *msg;	/* NULL: control packet in ctl[] */
 	u16 pid;		/* QoS 1 packet identifier, assigned when sending starts */
 	u8 qos;
+	bool inflight;		/* on conn->inflight: sent or being sent, awaiting PUBACK */
 	u8 ctl_len;
 	u8 ctl[8];		/* CONNACK, PUBACK, PINGRESP, UNSUBACK */
 	u8 *big;		/* a larger control packet (SUBACK), kfree'd with the item */
