@@ -15,6 +15,8 @@ dlog=$work/kmqttd.log
 connect_timeout=5
 AUTH=(-u kmqtt-test -P kmqtt-test-pw)
 CORPUS=$TOP/tests/tools/corpus
+# Whatever happens, leave no daemon or client behind for the next group in this guest.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
 stats() { kmqttctl -j stats 2>/dev/null; }
 mcount() { stats | jq -r ".module.counters.$1 // 0"; }
@@ -171,5 +173,4 @@ if [ $fails -gt 0 ]; then
 	echo "--- kmqttd log (last 60 lines)"
 	tail -n 60 "$dlog"
 fi
-rm -rf "$work"
 finish
