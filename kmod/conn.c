@@ -68,12 +68,26 @@ void kmqtt_conn_put(struct kmqtt_conn *c)
 	kref_put(&c->ref, kmqtt_conn_release);
 }
 
+/*
+ * Queue @w with a reference for it. A fan-out may get here for a connection whose last
+ * reference is going away (it found it in the trie under RCU, so the memory is still
+ * there): hence kref_get_unless_zero().
+ */
 static void kmqtt_conn_queue(struct kmqtt_conn *c, struct work_struct *w)
 {
 	if (test_bit(KMQTT_CONN_CLOSING, &c->flags) && w != &c->close_work)
 		return;
-	kref_get(&c->ref);
+	if (!kmqtt_conn_get(c))
+		return;
 	if (!queue_work(kmqtt_wq, w))
+		kmqtt_conn_put(c);
+}
+
+static void kmqtt_conn_queue_ka(struct kmqtt_conn *c, unsigned long delay)
+{
+	if (test_bit(KMQTT_CONN_CLOSING, &c->flags) || !kmqtt_conn_get(c))
+		return;
+	if (!queue_delayed_work(kmqtt_wq, &c->ka_work, delay))
 		kmqtt_conn_put(c);
 }
 
@@ -726,10 +740,8 @@ static void kmqtt_conn_ka_work(struct work_struct *w)
 	if (time_after_eq(jiffies, deadline)) {
 		kmqtt_stat_inc(KMQTT_STAT_KEEPALIVE_TIMEOUTS);
 		kmqtt_conn_close(c, KMQTT_CLOSE_KEEPALIVE);
-	} else if (!test_bit(KMQTT_CONN_CLOSING, &c->flags)) {
-		kref_get(&c->ref);
-		if (!queue_delayed_work(kmqtt_wq, &c->ka_work, deadline - jiffies + 1))
-			kmqtt_conn_put(c);
+	} else {
+		kmqtt_conn_queue_ka(c, deadline - jiffies + 1);
 	}
 	kmqtt_conn_put(c);
 }
@@ -786,7 +798,8 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 		err = -ENOMEM;
 		goto put_sock;
 	}
-	kref_init(&c->ref);
+	kref_init(&c->ref);		/* the open reference */
+	kref_get(&c->ref);		/* ours, until the set-up below is done */
 	c->sock = sock;
 	c->sk = sk;
 	c->client_id = kstrdup(p->client_id, GFP_KERNEL_ACCOUNT);
@@ -836,6 +849,8 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	}
 	hash_add(kmqtt_conns_by_client, &c->id_node, hash);
 	atomic_inc(&kmqtt_conns_open);
+	kmqtt_stat_inc(KMQTT_STAT_CONNS_ACCEPTED);
+	kmqtt_stat_inc(KMQTT_STAT_CONNS_CURRENT);
 	mutex_unlock(&kmqtt_conns_lock);
 
 	/* CONNACK first: nothing else may be sent before it. */
@@ -857,15 +872,11 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 
 	/* Packets the client pipelined after its CONNECT may already be waiting. */
 	kmqtt_conn_queue(c, &c->rx_work);
-	if (c->keepalive) {
-		kref_get(&c->ref);
-		if (!queue_delayed_work(kmqtt_wq, &c->ka_work,
-					msecs_to_jiffies(c->keepalive * 1500U)))
-			kmqtt_conn_put(c);
-	}
-	kmqtt_stat_inc(KMQTT_STAT_CONNS_ACCEPTED);
-	kmqtt_stat_inc(KMQTT_STAT_CONNS_CURRENT);
+	if (c->keepalive)
+		kmqtt_conn_queue_ka(c, msecs_to_jiffies(c->keepalive * 1500U));
 	*id = c->id;
+	/* The client may be gone already; its close work ran or waits for this. */
+	kmqtt_conn_put(c);
 	return 0;
 
 free_conn:
