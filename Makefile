@@ -43,9 +43,12 @@ print-host-can-load:
 	@echo $(HOST_CAN_LOAD)
 
 .PHONY: all module userspace unit fuzz fuzz-short kunit style sparse check run deps \
-	dkms-install dkms-remove clean bench-core install
+	dkms-install dkms-remove clean bench-core install tools
 
-all: module userspace
+all: module userspace tools
+
+# The broker test tools (kmqtt-mqtt-check, kmqtt-mqtt-raw).
+include tests/tools/tools.mk
 
 deps:
 	@bash scripts/deps.sh
