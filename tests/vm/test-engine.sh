@@ -54,7 +54,7 @@ check "'#' does not match \$SYS/x, '\$SYS/#' does" \
 	eval 'grep -qx "plain plain" "$work/s3" && grep -qx "\$SYS/x dollar" "$work/s4"'
 
 # Overlapping subscriptions: one copy [MQTT-3.3.5-1].
-timeout 5 mosquitto_sub -h 127.0.0.1 -p $port -v -t 'o/#' -t 'o/+' -q 1 -W 3 >"$work/s5" 2>/dev/null &
+timeout 15 mosquitto_sub -h 127.0.0.1 -p $port -v -t 'o/#' -t 'o/+' -q 1 -W 10 >"$work/s5" 2>/dev/null &
 subs+=($!)
 wait_for 10 subscribed 2
 pub -t o/x -m once -q 1
