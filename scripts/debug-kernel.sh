@@ -8,9 +8,11 @@
 #
 # The build is cached under /var/cache/kmqtt/debug-kernel/KEY/ (KEY hashes the source
 # tarball's name, size and package version and this script's code, which holds the
-# configuration; comments do not count), outside the repository. The tree is configured and prepared for out-of-tree modules:
-# `make -C TREE M=DIR modules` works against it (Module.symvers is there). About 15 minutes
-# on two cores; needs bc bison flex libelf-dev libssl-dev (`make deps`).
+# configuration; comments do not count), outside the repository. The tree is configured
+# and prepared for out-of-tree modules: `make -C TREE M=DIR modules` works against it
+# (Module.symvers is there). 15-20 minutes on two cores; needs bc bison flex libelf-dev
+# libssl-dev (`make deps`).
+
 set -euo pipefail
 
 prog=debug-kernel
