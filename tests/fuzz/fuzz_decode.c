@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mqtt_codec.h"
+#include "../common/packet_eq.h"
 
 #define CHECK(x)	do { if (!(x)) __builtin_trap(); } while (0)
 
@@ -31,49 +32,29 @@ static const struct mqtt_limits tight = {
 
 static u8 frame[FRAME_CAP];
 
-static bool str_eq(struct mqtt_str a, struct mqtt_str b)
-{
-	return a.len == b.len && (!a.len || !memcmp(a.s, b.s, a.len));
-}
-
-static bool bin_eq(struct mqtt_bin a, struct mqtt_bin b)
-{
-	return a.len == b.len && (!a.len || !memcmp(a.p, b.p, a.len));
-}
-
-static bool props_eq(const struct mqtt_props *a, const struct mqtt_props *b)
-{
-	return a->len == b->len && (!a->len || !memcmp(a->p, b->p, a->len)) &&
-	       a->present == b->present && a->count == b->count && a->n_user == b->n_user &&
-	       a->n_sub_id == b->n_sub_id;
-}
-
-struct lists {
-	struct mqtt_sub_entry entries[MAX_LIST];
-	struct mqtt_str filters[MAX_LIST];
-	u32 n;
-};
-
-/* Walk a decoded packet's lists (and property blocks) into @l. */
-static void walk(const struct mqtt_packet *pkt, struct lists *l)
+/* A decoded packet's lists and property block iterate cleanly to exactly their counts. */
+static void walk(const struct mqtt_packet *pkt)
 {
 	struct mqtt_iter it;
 	struct mqtt_prop prop;
 	const struct mqtt_props *pr = NULL;
 	u32 n = 0;
 
-	l->n = 0;
 	if (pkt->type == MQTT_SUBSCRIBE) {
+		struct mqtt_sub_entry e;
+
 		mqtt_sub_iter_init(&it, &pkt->subscribe);
-		while (l->n < MAX_LIST && mqtt_sub_next(&it, &l->entries[l->n]))
-			l->n++;
-		CHECK(l->n == pkt->subscribe.count);
+		while (mqtt_sub_next(&it, &e))
+			n++;
+		CHECK(n == pkt->subscribe.count);
 		pr = &pkt->subscribe.props;
 	} else if (pkt->type == MQTT_UNSUBSCRIBE) {
+		struct mqtt_str filter;
+
 		mqtt_unsub_iter_init(&it, &pkt->unsubscribe);
-		while (l->n < MAX_LIST && mqtt_unsub_next(&it, &l->filters[l->n]))
-			l->n++;
-		CHECK(l->n == pkt->unsubscribe.count);
+		while (mqtt_unsub_next(&it, &filter))
+			n++;
+		CHECK(n == pkt->unsubscribe.count);
 		pr = &pkt->unsubscribe.props;
 	} else if (pkt->type == MQTT_PUBLISH) {
 		pr = &pkt->publish.props;
@@ -83,6 +64,7 @@ static void walk(const struct mqtt_packet *pkt, struct lists *l)
 	if (!pr)
 		return;
 	/* A validated block iterates cleanly to exactly its count, and lookups agree. */
+	n = 0;
 	mqtt_prop_iter_init(&it, pr);
 	while (mqtt_prop_next(&it, &prop) > 0) {
 		u32 v;
@@ -95,81 +77,27 @@ static void walk(const struct mqtt_packet *pkt, struct lists *l)
 	CHECK(n == pr->count);
 }
 
-static bool packet_eq(const struct mqtt_packet *a, const struct lists *la,
-		      const struct mqtt_packet *b, const struct lists *lb)
+/* The encoder's input for a decoded packet: its lists become arrays (of at most MAX_LIST). */
+static void to_encoder_input(const struct mqtt_packet *dec, struct mqtt_packet *in)
 {
-	u32 i;
+	static struct mqtt_sub_entry entries[MAX_LIST];
+	static struct mqtt_str filters[MAX_LIST];
+	struct mqtt_iter it;
+	u32 n = 0;
 
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case MQTT_CONNECT: {
-		const struct mqtt_connect *x = &a->connect, *y = &b->connect;
-
-		return x->level == y->level && x->clean_start == y->clean_start &&
-		       x->will == y->will && x->will_qos == y->will_qos &&
-		       x->will_retain == y->will_retain && x->has_username == y->has_username &&
-		       x->has_password == y->has_password && x->keep_alive == y->keep_alive &&
-		       props_eq(&x->props, &y->props) && str_eq(x->client_id, y->client_id) &&
-		       props_eq(&x->will_props, &y->will_props) &&
-		       str_eq(x->will_topic, y->will_topic) &&
-		       bin_eq(x->will_payload, y->will_payload) &&
-		       str_eq(x->username, y->username) && bin_eq(x->password, y->password);
-	}
-	case MQTT_CONNACK:
-		return a->connack.session_present == b->connack.session_present &&
-		       a->connack.reason == b->connack.reason &&
-		       props_eq(&a->connack.props, &b->connack.props);
-	case MQTT_PUBLISH: {
-		const struct mqtt_publish *x = &a->publish, *y = &b->publish;
-
-		return x->dup == y->dup && x->qos == y->qos && x->retain == y->retain &&
-		       x->packet_id == y->packet_id && str_eq(x->topic, y->topic) &&
-		       props_eq(&x->props, &y->props) && x->payload_len == y->payload_len &&
-		       (!x->payload_len || !memcmp(x->payload, y->payload, x->payload_len));
-	}
-	case MQTT_PUBACK:
-	case MQTT_PUBREC:
-	case MQTT_PUBREL:
-	case MQTT_PUBCOMP:
-		return a->ack.packet_id == b->ack.packet_id && a->ack.reason == b->ack.reason &&
-		       props_eq(&a->ack.props, &b->ack.props);
-	case MQTT_SUBSCRIBE:
-		if (a->subscribe.packet_id != b->subscribe.packet_id || la->n != lb->n ||
-		    !props_eq(&a->subscribe.props, &b->subscribe.props))
-			return false;
-		for (i = 0; i < la->n; i++) {
-			const struct mqtt_sub_entry *x = &la->entries[i], *y = &lb->entries[i];
-
-			if (!str_eq(x->filter, y->filter) || x->qos != y->qos ||
-			    x->no_local != y->no_local ||
-			    x->retain_as_published != y->retain_as_published ||
-			    x->retain_handling != y->retain_handling)
-				return false;
-		}
-		return true;
-	case MQTT_SUBACK:
-	case MQTT_UNSUBACK:
-		return a->suback.packet_id == b->suback.packet_id &&
-		       a->suback.count == b->suback.count &&
-		       (!a->suback.count ||
-			!memcmp(a->suback.codes, b->suback.codes, a->suback.count)) &&
-		       props_eq(&a->suback.props, &b->suback.props);
-	case MQTT_UNSUBSCRIBE:
-		if (a->unsubscribe.packet_id != b->unsubscribe.packet_id || la->n != lb->n ||
-		    !props_eq(&a->unsubscribe.props, &b->unsubscribe.props))
-			return false;
-		for (i = 0; i < la->n; i++)
-			if (!str_eq(la->filters[i], lb->filters[i]))
-				return false;
-		return true;
-	case MQTT_DISCONNECT:
-		return a->disconnect.reason == b->disconnect.reason &&
-		       props_eq(&a->disconnect.props, &b->disconnect.props);
-	case MQTT_AUTH:
-		return a->auth.reason == b->auth.reason && props_eq(&a->auth.props, &b->auth.props);
-	default:
-		return true;
+	*in = *dec;
+	if (dec->type == MQTT_SUBSCRIBE) {
+		CHECK(dec->subscribe.count <= MAX_LIST);
+		mqtt_sub_iter_init(&it, &dec->subscribe);
+		while (n < MAX_LIST && mqtt_sub_next(&it, &entries[n]))
+			n++;
+		in->subscribe.entries = entries;
+	} else if (dec->type == MQTT_UNSUBSCRIBE) {
+		CHECK(dec->unsubscribe.count <= MAX_LIST);
+		mqtt_unsub_iter_init(&it, &dec->unsubscribe);
+		while (n < MAX_LIST && mqtt_unsub_next(&it, &filters[n]))
+			n++;
+		in->unsubscribe.filters = filters;
 	}
 }
 
@@ -183,16 +111,12 @@ static u32 rng_next(u32 *s)
 static void reencode(u8 level, const struct mqtt_packet *dec, u32 orig_len,
 		     const struct mqtt_limits *lim, u32 *rng)
 {
-	static struct lists la, lb;
-	struct mqtt_packet in = *dec, again;
+	struct mqtt_packet in, again;
 	u8 *out, *small;
 	int size, n, cap;
 
-	walk(dec, &la);
-	if (dec->type == MQTT_SUBSCRIBE)
-		in.subscribe.entries = la.entries;
-	if (dec->type == MQTT_UNSUBSCRIBE)
-		in.unsubscribe.filters = la.filters;
+	walk(dec);
+	to_encoder_input(dec, &in);
 	size = mqtt_encoded_size(level, &in);
 	CHECK(size > 0 && (u32)size <= orig_len);
 	out = malloc(size);
@@ -200,8 +124,10 @@ static void reencode(u8 level, const struct mqtt_packet *dec, u32 orig_len,
 	n = mqtt_encode(out, size, level, &in);
 	CHECK(n == size);
 	CHECK(mqtt_decode_buf(level, out, n, lim, &again) == n);
-	walk(&again, &lb);
-	CHECK(packet_eq(dec, &la, &again, &lb));
+	walk(&again);
+	CHECK(packet_eq(dec, &again));
+	/* The arrays the encoder read hold what the decoded lists do. */
+	CHECK(packet_eq(&in, dec));
 
 	/* A buffer one byte short (or any smaller) is refused without a write past it. */
 	cap = rng_next(rng) % size;
@@ -284,11 +210,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (ret) {
 			check_err(ret);
 		} else {
-			static struct lists la, lb;
-
-			walk(&pkt, &la);
-			walk(&whole, &lb);
-			CHECK(packet_eq(&pkt, &la, &whole, &lb));
+			walk(&pkt);
+			walk(&whole);
+			CHECK(packet_eq(&pkt, &whole));
 		}
 
 		/* Every level, with a re-encoding round trip wherever it decodes. */

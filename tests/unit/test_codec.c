@@ -15,6 +15,7 @@
 
 #include "mqtt_codec.h"
 #include "../../kmod/tests/codec_vectors.h"
+#include "../common/packet_eq.h"
 
 #define BUF_SIZE	8192
 static const u8 levels[] = { MQTT_LEVEL_31, MQTT_LEVEL_311, MQTT_LEVEL_5 };
@@ -26,24 +27,7 @@ static const struct mqtt_limits *vector_limits(const struct codec_vector *v)
 	return v->tight ? &codec_tight_limits : &def;
 }
 
-/* ---- Comparing packets by content ---- */
-
-static bool str_eq(struct mqtt_str a, struct mqtt_str b)
-{
-	return a.len == b.len && (!a.len || !memcmp(a.s, b.s, a.len));
-}
-
-static bool bin_eq(struct mqtt_bin a, struct mqtt_bin b)
-{
-	return a.len == b.len && (!a.len || !memcmp(a.p, b.p, a.len));
-}
-
-static bool props_eq(const struct mqtt_props *a, const struct mqtt_props *b)
-{
-	return a->len == b->len && (!a->len || !memcmp(a->p, b->p, a->len)) &&
-	       a->present == b->present && a->count == b->count && a->n_user == b->n_user &&
-	       a->n_sub_id == b->n_sub_id;
-}
+/* ---- Encoder input from decoded packets ---- */
 
 /* The entries of a SUBSCRIBE, from the encoder's array or the decoder's list. */
 static u32 sub_entries(const struct mqtt_subscribe *s, struct mqtt_sub_entry *out, u32 max)
@@ -79,96 +63,6 @@ static u32 unsub_filters(const struct mqtt_unsubscribe *u, struct mqtt_str *out,
 }
 
 #define MAX_LIST 64
-
-static bool packet_eq(const struct mqtt_packet *a, const struct mqtt_packet *b)
-{
-	if (a->type != b->type)
-		return false;
-	switch (a->type) {
-	case MQTT_CONNECT: {
-		const struct mqtt_connect *x = &a->connect, *y = &b->connect;
-
-		return x->level == y->level && x->clean_start == y->clean_start &&
-		       x->will == y->will && x->will_qos == y->will_qos &&
-		       x->will_retain == y->will_retain && x->has_username == y->has_username &&
-		       x->has_password == y->has_password && x->keep_alive == y->keep_alive &&
-		       props_eq(&x->props, &y->props) && str_eq(x->client_id, y->client_id) &&
-		       props_eq(&x->will_props, &y->will_props) &&
-		       str_eq(x->will_topic, y->will_topic) &&
-		       bin_eq(x->will_payload, y->will_payload) &&
-		       str_eq(x->username, y->username) && bin_eq(x->password, y->password);
-	}
-	case MQTT_CONNACK:
-		return a->connack.session_present == b->connack.session_present &&
-		       a->connack.reason == b->connack.reason &&
-		       props_eq(&a->connack.props, &b->connack.props);
-	case MQTT_PUBLISH: {
-		const struct mqtt_publish *x = &a->publish, *y = &b->publish;
-
-		return x->dup == y->dup && x->qos == y->qos && x->retain == y->retain &&
-		       x->packet_id == y->packet_id && str_eq(x->topic, y->topic) &&
-		       props_eq(&x->props, &y->props) && x->payload_len == y->payload_len &&
-		       (!x->payload_len || !memcmp(x->payload, y->payload, x->payload_len));
-	}
-	case MQTT_PUBACK:
-	case MQTT_PUBREC:
-	case MQTT_PUBREL:
-	case MQTT_PUBCOMP:
-		return a->ack.packet_id == b->ack.packet_id && a->ack.reason == b->ack.reason &&
-		       props_eq(&a->ack.props, &b->ack.props);
-	case MQTT_SUBSCRIBE: {
-		struct mqtt_sub_entry x[MAX_LIST], y[MAX_LIST];
-		u32 nx, ny, i;
-
-		if (a->subscribe.packet_id != b->subscribe.packet_id ||
-		    a->subscribe.count != b->subscribe.count ||
-		    !props_eq(&a->subscribe.props, &b->subscribe.props))
-			return false;
-		nx = sub_entries(&a->subscribe, x, MAX_LIST);
-		ny = sub_entries(&b->subscribe, y, MAX_LIST);
-		if (nx != ny || nx != a->subscribe.count)
-			return false;
-		for (i = 0; i < nx; i++)
-			if (!str_eq(x[i].filter, y[i].filter) || x[i].qos != y[i].qos ||
-			    x[i].no_local != y[i].no_local ||
-			    x[i].retain_as_published != y[i].retain_as_published ||
-			    x[i].retain_handling != y[i].retain_handling)
-				return false;
-		return true;
-	}
-	case MQTT_SUBACK:
-	case MQTT_UNSUBACK:
-		return a->suback.packet_id == b->suback.packet_id &&
-		       a->suback.count == b->suback.count &&
-		       (!a->suback.count ||
-			!memcmp(a->suback.codes, b->suback.codes, a->suback.count)) &&
-		       props_eq(&a->suback.props, &b->suback.props);
-	case MQTT_UNSUBSCRIBE: {
-		struct mqtt_str x[MAX_LIST], y[MAX_LIST];
-		u32 nx, ny, i;
-
-		if (a->unsubscribe.packet_id != b->unsubscribe.packet_id ||
-		    a->unsubscribe.count != b->unsubscribe.count ||
-		    !props_eq(&a->unsubscribe.props, &b->unsubscribe.props))
-			return false;
-		nx = unsub_filters(&a->unsubscribe, x, MAX_LIST);
-		ny = unsub_filters(&b->unsubscribe, y, MAX_LIST);
-		if (nx != ny || nx != a->unsubscribe.count)
-			return false;
-		for (i = 0; i < nx; i++)
-			if (!str_eq(x[i], y[i]))
-				return false;
-		return true;
-	}
-	case MQTT_DISCONNECT:
-		return a->disconnect.reason == b->disconnect.reason &&
-		       props_eq(&a->disconnect.props, &b->disconnect.props);
-	case MQTT_AUTH:
-		return a->auth.reason == b->auth.reason && props_eq(&a->auth.props, &b->auth.props);
-	default:
-		return true;
-	}
-}
 
 /* Encoder input equivalent to a decoded packet: lists become arrays. */
 struct enc_input {
