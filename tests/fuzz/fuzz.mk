@@ -12,7 +12,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(FB)/%,$(wildcard tests/fuzz/fuzz_*.c))
 .PHONY: build run
 build: $(FUZZERS)
 
-$(FB)/%: tests/fuzz/%.c $(CORE_SRCS) $(wildcard kmod/core/*.h)
+$(FB)/%: tests/fuzz/%.c $(CORE_SRCS) $(wildcard kmod/core/*.h tests/common/*.h kmod/tests/*.h)
 	@mkdir -p $(FB)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_SRCS)
 

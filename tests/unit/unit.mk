@@ -16,7 +16,7 @@ LIBS := $(shell pkg-config --libs $(PKGS))
 .PHONY: build run bench
 build: $(TESTS)
 
-$(UB)/%: tests/unit/%.c $(CORE_SRCS) $(LIB_SRCS) $(wildcard kmod/core/*.h userspace/lib/*.h tests/unit/*.h)
+$(UB)/%: tests/unit/%.c $(CORE_SRCS) $(LIB_SRCS) $(wildcard kmod/core/*.h userspace/lib/*.h tests/unit/*.h tests/common/*.h kmod/tests/*.h)
 	@mkdir -p $(UB)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_SRCS) $(LIB_SRCS) $(LIBS) -lm
 
