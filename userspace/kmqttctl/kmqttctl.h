@@ -23,6 +23,8 @@ int cmd_stats(const struct ctl_opts *o, int argc, char **argv);
 
 /* Messages for the errors of the control socket and of the module's netlink family. */
 const char *ctl_errstr(int err);
+struct json_object;
+struct json_object *ctl_daemon_json(const char *sock, const char *cmd, int *errp);
 const char *nl_errstr(int err);
 /* The exit status for a netlink error: EXIT_NOT_RUNNING, or EXIT_FAIL. */
 int nl_exit(int err);

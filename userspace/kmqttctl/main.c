@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include "ctl.h"
 #include "kmqttctl.h"
 #include "nl.h"
@@ -38,6 +39,40 @@ const char *ctl_errstr(int err)
 		return "kmqttd sent a reply this kmqttctl does not understand";
 	}
 	return strerror(-err);
+}
+
+/*
+ * Ask kmqttd for @cmd and return its "daemon" object with "running": true, or an object
+ * {"running": false, "error": "..."} (and the error in *errp) when it cannot answer.
+ */
+json_object *ctl_daemon_json(const char *sock, const char *cmd, int *errp)
+{
+	json_object *d = NULL, *parsed;
+	char *reply = NULL;
+	int err;
+
+	err = kmq_ctl_request(sock, cmd, &reply);
+	if (!err) {
+		parsed = json_tokener_parse(reply);
+		if (parsed && json_object_object_get_ex(parsed, "daemon", &d) &&
+		    json_object_is_type(d, json_type_object))
+			d = json_object_get(d);
+		else
+			d = NULL;
+		if (!d)
+			err = -EBADMSG;
+		json_object_put(parsed);
+	}
+	free(reply);
+	*errp = err;
+	if (!d) {
+		d = json_object_new_object();
+		json_object_object_add(d, "running", json_object_new_boolean(false));
+		json_object_object_add(d, "error", json_object_new_string(ctl_errstr(err)));
+	} else {
+		json_object_object_add(d, "running", json_object_new_boolean(true));
+	}
+	return d;
 }
 
 const char *nl_errstr(int err)

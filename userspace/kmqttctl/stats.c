@@ -55,36 +55,6 @@ static json_object *module_json(int *errp)
 	return m;
 }
 
-static json_object *daemon_json(const char *sock, int *errp)
-{
-	json_object *d = NULL, *parsed;
-	char *reply = NULL;
-	int err;
-
-	err = kmq_ctl_request(sock, "stats", &reply);
-	if (!err) {
-		parsed = json_tokener_parse(reply);
-		if (parsed && json_object_object_get_ex(parsed, "daemon", &d) &&
-		    json_object_is_type(d, json_type_object))
-			d = json_object_get(d);
-		else
-			d = NULL;
-		if (!d)
-			err = -EBADMSG;
-		json_object_put(parsed);
-	}
-	free(reply);
-	*errp = err;
-	if (!d) {
-		d = json_object_new_object();
-		json_object_object_add(d, "running", json_object_new_boolean(false));
-		json_object_object_add(d, "error", json_object_new_string(ctl_errstr(err)));
-	} else {
-		json_object_object_add(d, "running", json_object_new_boolean(true));
-	}
-	return d;
-}
-
 static void print_counters(const char *title, json_object *c, bool skip_zero)
 {
 	bool any = false;
@@ -138,7 +108,7 @@ int cmd_stats(const struct ctl_opts *o, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	m = module_json(&merr);
-	d = daemon_json(o->socket, &derr);
+	d = ctl_daemon_json(o->socket, "stats", &derr);
 	if (merr == -EPERM || derr == -EACCES || derr == -EPERM)
 		rc = EXIT_FAIL;
 	else if (merr || derr)

@@ -88,8 +88,7 @@ int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 {
 	struct kmq_status st;
 	struct kmq_nl nl;
-	json_object *root, *m, *d = NULL;
-	char *reply = NULL;
+	json_object *root, *m, *d;
 	int merr, derr, rc = EXIT_OK;
 
 	(void)argv;
@@ -104,26 +103,7 @@ int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	}
 	m = module_json(merr, &st);
 
-	derr = kmq_ctl_request(o->socket, "status", &reply);
-	if (!derr) {
-		json_object *parsed = json_tokener_parse(reply);
-
-		if (!parsed || !json_object_object_get_ex(parsed, "daemon", &d)) {
-			derr = -EBADMSG;
-			d = NULL;
-		} else {
-			d = json_object_get(d);
-		}
-		json_object_put(parsed);
-	}
-	free(reply);
-	if (!d) {
-		d = json_object_new_object();
-		json_object_object_add(d, "running", json_object_new_boolean(false));
-		json_object_object_add(d, "error", json_object_new_string(ctl_errstr(derr)));
-	} else {
-		json_object_object_add(d, "running", json_object_new_boolean(true));
-	}
+	d = ctl_daemon_json(o->socket, "status", &derr);
 
 	if (merr == -EPERM || derr == -EACCES || derr == -EPERM)
 		rc = EXIT_FAIL;
