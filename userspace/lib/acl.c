@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fileerr.h"
 #include "acl.h"
 #include "conf.h"
 #include "topic.h"
@@ -61,20 +62,7 @@ struct load_ctx {
 	long cur_user;		/* index into users (it moves when it grows); -1: anonymous */
 };
 
-static int fail(struct load_ctx *l, unsigned int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct load_ctx *l, unsigned int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%u: %s", l->path, line, msg);
-	return -1;
-}
+#define fail(l, line, ...) kmq_file_err((l)->err, (l)->errlen, (l)->path, (line), __VA_ARGS__)
 
 const char *kmq_acl_access_name(uint32_t access)
 {

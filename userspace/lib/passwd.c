@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <linux/kmqtt.h>
+#include "fileerr.h"
 #include "conf.h"
 #include "passwd.h"
 #include "topic.h"
@@ -39,20 +40,7 @@ struct load_ctx {
 	struct kmq_passwd *pw;
 };
 
-static int fail(struct load_ctx *l, unsigned int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct load_ctx *l, unsigned int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(l->err, l->errlen, "%s:%u: %s", l->path, line, msg);
-	return -1;
-}
+#define fail(l, line, ...) kmq_file_err((l)->err, (l)->errlen, (l)->path, (line), __VA_ARGS__)
 
 /* Strict base64 (RFC 4648, padded) into at most @cap bytes: the decoded length or -1. */
 static int b64_decode(const char *s, size_t len, uint8_t *out, size_t cap)
