@@ -25,6 +25,9 @@ int cmd_stats(const struct ctl_opts *o, int argc, char **argv);
 const char *ctl_errstr(int err);
 struct json_object;
 struct json_object *ctl_daemon_json(const char *sock, const char *cmd, int *errp);
+/* Print {"module": @m, "daemon": @d} as JSON (-j) or through @human; consumes both. */
+void ctl_emit(const struct ctl_opts *o, struct json_object *m, struct json_object *d,
+	      void (*human)(struct json_object *m, struct json_object *d, const char *sock));
 const char *nl_errstr(int err);
 /* The exit status for a netlink error: EXIT_NOT_RUNNING, or EXIT_FAIL. */
 int nl_exit(int err);

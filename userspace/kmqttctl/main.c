@@ -164,3 +164,21 @@ int main(int argc, char **argv)
 	fprintf(stderr, "kmqttctl: unknown command '%s' (see kmqttctl -h)\n", argv[optind]);
 	return EXIT_USAGE;
 }
+
+void ctl_emit(const struct ctl_opts *o, json_object *m, json_object *d,
+	      void (*human)(json_object *m, json_object *d, const char *sock))
+{
+	if (o->json) {
+		json_object *root = json_object_new_object();
+
+		json_object_object_add(root, "module", m);
+		json_object_object_add(root, "daemon", d);
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_SPACED));
+		json_object_put(root);
+	} else {
+		human(m, d, o->socket);
+		json_object_put(m);
+		json_object_put(d);
+	}
+}

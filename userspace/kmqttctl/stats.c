@@ -113,18 +113,6 @@ int cmd_stats(const struct ctl_opts *o, int argc, char **argv)
 		rc = EXIT_FAIL;
 	else if (merr || derr)
 		rc = EXIT_NOT_RUNNING;
-	if (o->json) {
-		json_object *root = json_object_new_object();
-
-		json_object_object_add(root, "module", m);
-		json_object_object_add(root, "daemon", d);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_SPACED));
-		json_object_put(root);
-	} else {
-		print_human(m, d, o->socket);
-		json_object_put(m);
-		json_object_put(d);
-	}
+	ctl_emit(o, m, d, print_human);
 	return rc;
 }

@@ -88,7 +88,7 @@ int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 {
 	struct kmq_status st;
 	struct kmq_nl nl;
-	json_object *root, *m, *d;
+	json_object *m, *d;
 	int merr, derr, rc = EXIT_OK;
 
 	(void)argv;
@@ -110,18 +110,7 @@ int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	else if (merr || derr || st.state != KMQTT_STATE_RUNNING)
 		rc = EXIT_NOT_RUNNING;
 
-	if (o->json) {
-		root = json_object_new_object();
-		json_object_object_add(root, "module", m);
-		json_object_object_add(root, "daemon", d);
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_SPACED));
-		json_object_put(root);
-	} else {
-		print_human(m, d, o->socket);
-		json_object_put(m);
-		json_object_put(d);
-	}
+	ctl_emit(o, m, d, print_human);
 	if (merr == -EPERM)
 		fprintf(stderr, "kmqttctl: permission denied talking to kmqtt.ko: run as root (CAP_NET_ADMIN)\n");
 	return rc;
