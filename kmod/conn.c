@@ -15,6 +15,12 @@
  *  - RX state is owned by rx_work; close_work cancels rx_work before touching it.
  *  - Every queued work item holds a reference (taken before queue_work, dropped by the
  *    work, or by the canceller when cancel_*_sync() stops it from running).
+ *
+ * TLS: kmqttd did the handshake and set up kernel TLS both ways before the hand-off, so
+ * the socket reads and writes plaintext records. kTLS has its own data_ready and
+ * write_space callbacks (record parsing, pushing a partly sent record): ours call them
+ * before queueing work. rx_work asks for each record's type with a control message and
+ * acts on application data only.
  */
 #include <linux/file.h>
 #include <linux/hashtable.h>
@@ -24,8 +30,10 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+#include <linux/tls.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <net/tls.h>
 #include "kmqtt.h"
 #include "stats.h"
 
@@ -44,6 +52,7 @@ static void kmqtt_conn_free_rcu(struct rcu_head *rcu)
 
 	kfree(c->client_id);
 	kfree(c->username);
+	kfree(c->tls);
 	kfree(c);
 }
 
@@ -99,8 +108,11 @@ static void kmqtt_data_ready(struct sock *sk)
 
 	read_lock_bh(&sk->sk_callback_lock);
 	c = sk->sk_user_data;
-	if (likely(c))
+	if (likely(c)) {
+		if (c->tls)
+			c->saved_data_ready(sk);	/* kTLS: parse the record */
 		kmqtt_conn_queue(c, &c->rx_work);
+	}
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -110,6 +122,8 @@ static void kmqtt_write_space(struct sock *sk)
 
 	read_lock_bh(&sk->sk_callback_lock);
 	c = sk->sk_user_data;
+	if (likely(c) && c->tls)
+		c->saved_write_space(sk);	/* kTLS: push a partly sent record */
 	if (likely(c) && sk_stream_is_writeable(sk)) {
 		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 		kmqtt_conn_queue(c, &c->tx_work);
@@ -693,16 +707,45 @@ static int kmqtt_rx_bytes(struct kmqtt_conn *c, const u8 *buf, u32 len, int *pac
 	return 0;
 }
 
+/* TLS record content types (RFC 8446, 5.1). */
+#define KMQTT_TLS_ALERT		21
+#define KMQTT_TLS_DATA		23
+
+/*
+ * What a TLS record that is not application data means for the connection. Only the
+ * first record of a recvmsg() call may be one: kTLS returns it alone.
+ */
+static int kmqtt_tls_record(struct kmqtt_conn *c, u8 type, int n)
+{
+	if (type == KMQTT_TLS_ALERT) {
+		/* close_notify (level 1, description 0) or a fatal alert: the peer is done. */
+		kmqtt_stat_inc(KMQTT_STAT_TLS_ALERTS);
+		pr_debug("%s (%s): TLS alert %u/%u\n", c->client_id, c->peer,
+			 n > 0 ? c->rbuf[0] : 0, n > 1 ? c->rbuf[1] : 0);
+		return KMQTT_CLOSE_TLS_ALERT + 1;
+	}
+	/* Handshake (KeyUpdate, renegotiation) or anything else: kTLS cannot follow it. */
+	kmqtt_stat_inc(KMQTT_STAT_TLS_UNEXPECTED_RECORDS);
+	return KMQTT_CLOSE_TLS_ERROR + 1;
+}
+
 static void kmqtt_conn_rx_work(struct work_struct *w)
 {
 	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, rx_work);
+	u8 cbuf[CMSG_SPACE(sizeof(u8))] __aligned(sizeof(size_t));
 	struct msghdr msg = {};
+	struct cmsghdr *cmsg;
 	struct kvec iov;
 	int packets = 0, ret = 0, n;
 
 	while (!test_bit(KMQTT_CONN_CLOSING, &c->flags) && packets < KMQTT_RX_BUDGET) {
 		iov.iov_base = c->rbuf;
 		iov.iov_len = sizeof(c->rbuf);
+		if (c->tls) {
+			msg.msg_control = cbuf;
+			msg.msg_controllen = sizeof(cbuf);
+			memset(cbuf, 0, sizeof(cbuf));
+		}
 		n = kernel_recvmsg(c->sock, &msg, &iov, 1, iov.iov_len, MSG_DONTWAIT);
 		if (n == -EAGAIN)
 			break;
@@ -710,9 +753,23 @@ static void kmqtt_conn_rx_work(struct work_struct *w)
 			ret = KMQTT_CLOSE_PEER_CLOSED + 1;
 			break;
 		}
+		if (n == -EBADMSG && c->tls) {
+			kmqtt_stat_inc(KMQTT_STAT_TLS_DECRYPT_ERRORS);
+			ret = KMQTT_CLOSE_TLS_ERROR + 1;
+			break;
+		}
 		if (n < 0) {
 			ret = KMQTT_CLOSE_SOCKET_ERROR + 1;
 			break;
+		}
+		if (c->tls) {
+			cmsg = (struct cmsghdr *)cbuf;
+			if (cmsg->cmsg_level == SOL_TLS &&
+			    cmsg->cmsg_type == TLS_GET_RECORD_TYPE &&
+			    *(u8 *)CMSG_DATA(cmsg) != KMQTT_TLS_DATA) {
+				ret = kmqtt_tls_record(c, *(u8 *)CMSG_DATA(cmsg), n);
+				break;
+			}
 		}
 		c->last_rx = jiffies;
 		c->bytes_in += n;
@@ -758,6 +815,37 @@ static struct kmqtt_conn *kmqtt_conn_find_client(const char *client_id, u32 hash
 	return NULL;
 }
 
+/*
+ * A TLS client is never carried in plaintext by mistake: the daemon says whether the
+ * socket is TLS, and the socket must agree, with kTLS set up for both directions.
+ */
+static int kmqtt_conn_check_tls(struct sock *sk, bool tls, const char **why)
+{
+	const struct tcp_ulp_ops *ulp;
+	struct tls_context *ctx;
+	int err = 0;
+
+	lock_sock(sk);
+	ulp = inet_csk(sk)->icsk_ulp_ops;
+	if (!tls) {
+		if (ulp) {
+			*why = "socket has an upper-layer protocol (kTLS?) but no TLS session";
+			err = -EPROTO;
+		}
+	} else if (!ulp || strcmp(ulp->name, "tls")) {
+		*why = "TLS session but the socket has no kernel TLS";
+		err = -EPROTO;
+	} else {
+		ctx = tls_get_ctx(sk);
+		if (!ctx || ctx->tx_conf == TLS_BASE || ctx->rx_conf == TLS_BASE) {
+			*why = "kernel TLS is not set up for both sending and receiving";
+			err = -EPROTO;
+		}
+	}
+	release_sock(sk);
+	return err;
+}
+
 int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 {
 	struct mqtt_connack ack = { .session_present = p->flags & KMQTT_CONN_F_SESSION_PRESENT };
@@ -792,6 +880,9 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 		err = -EBUSY;
 		goto put_sock;
 	}
+	err = kmqtt_conn_check_tls(sk, !!p->tls, why);
+	if (err)
+		goto put_sock;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c) {
@@ -814,6 +905,7 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	c->tx_queue_max = p->tx_queue_max ?: KMQTT_DEF_TX_QUEUE;
 	c->inflight_max = p->inflight_max ?: KMQTT_DEF_INFLIGHT;
 	c->acl = p->acl;
+	c->tls = p->tls;
 	c->connected_ms = kmqtt_uptime_ms();
 	c->last_rx = jiffies;
 	INIT_LIST_HEAD(&c->subs);
@@ -850,6 +942,8 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	hash_add(kmqtt_conns_by_client, &c->id_node, hash);
 	atomic_inc(&kmqtt_conns_open);
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_ACCEPTED);
+	if (c->tls)
+		kmqtt_stat_inc(KMQTT_STAT_TLS_CONNS);
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_CURRENT);
 	mutex_unlock(&kmqtt_conns_lock);
 

@@ -87,6 +87,7 @@ struct kmqtt_conn {
 	u32 tx_queue_max;
 	u32 inflight_max;
 	struct kmqtt_acl *acl;
+	struct kmqtt_tls *tls;	/* NULL: plain TCP */
 	u64 connected_ms;
 	unsigned long last_rx;	/* jiffies */
 	struct hlist_node id_node;	/* kmqtt_conns_by_client, under kmqtt_conns_lock */
@@ -149,6 +150,20 @@ struct kmqtt_conn_params {
 	u32 tx_queue_max;
 	u32 inflight_max;
 	struct kmqtt_acl *acl;	/* ownership passes to the connection */
+	struct kmqtt_tls *tls;	/* NULL: plain TCP; ownership passes to the connection */
+};
+
+/*
+ * What the daemon's TLS handshake established, kept for KMQTT_CMD_CONN_GET. One
+ * allocation: the strings point into buf[]; the optional ones may be NULL.
+ */
+struct kmqtt_tls {
+	const char *version;
+	const char *cipher;
+	const char *cert_cn;
+	const char *cert_serial;
+	const char *cert_issuer;
+	char buf[];
 };
 
 int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why);

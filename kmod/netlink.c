@@ -54,6 +54,14 @@ static const struct nla_policy kmqtt_limits_policy[KMQTT_LIM_A_MAX + 1] = {
 	[KMQTT_LIM_A_INFLIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32, &kmqtt_inflight_range),
 };
 
+static const struct nla_policy kmqtt_tls_policy[KMQTT_TLS_A_MAX + 1] = {
+	[KMQTT_TLS_A_VERSION] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_TLS_VERSION },
+	[KMQTT_TLS_A_CIPHER] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_TLS_CIPHER },
+	[KMQTT_TLS_A_CERT_CN] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_USERNAME },
+	[KMQTT_TLS_A_CERT_SERIAL] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_CERT_SERIAL },
+	[KMQTT_TLS_A_CERT_ISSUER] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_CERT_ISSUER },
+};
+
 static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_VERSION] = { .type = NLA_NUL_STRING },
 	[KMQTT_A_ABI_VERSION] = { .type = NLA_U32 },
@@ -79,6 +87,7 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_CONN_STATS] = { .type = NLA_NESTED },
 	[KMQTT_A_CLOSE_REASON] = NLA_POLICY_MAX(NLA_U32, __KMQTT_CLOSE_MAX - 1),
 	[KMQTT_A_ERROR] = { .type = NLA_NESTED },
+	[KMQTT_A_TLS] = NLA_POLICY_NESTED(kmqtt_tls_policy),
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
@@ -327,6 +336,65 @@ fail:
 	return NULL;
 }
 
+/* The TLS session's description, in one allocation (struct kmqtt_tls). */
+static struct kmqtt_tls *kmqtt_nl_parse_tls(struct nlattr *nest, struct netlink_ext_ack *extack,
+					    int *err)
+{
+	struct nlattr *tb[KMQTT_TLS_A_MAX + 1];
+	const char **field[KMQTT_TLS_A_MAX + 1];
+	struct kmqtt_tls *tls;
+	size_t size = 0;
+	char *p;
+	int a;
+
+	*err = nla_parse_nested(tb, KMQTT_TLS_A_MAX, nest, kmqtt_tls_policy, extack);
+	if (*err)
+		return NULL;
+	if (!tb[KMQTT_TLS_A_VERSION] || !tb[KMQTT_TLS_A_CIPHER]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "kmqtt: TLS without version or cipher");
+		*err = -EINVAL;
+		return NULL;
+	}
+	for (a = KMQTT_TLS_A_VERSION; a <= KMQTT_TLS_A_MAX; a++)
+		if (tb[a])
+			size += nla_len(tb[a]);
+	tls = kzalloc(struct_size(tls, buf, size), GFP_KERNEL_ACCOUNT);
+	if (!tls) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	field[KMQTT_TLS_A_VERSION] = &tls->version;
+	field[KMQTT_TLS_A_CIPHER] = &tls->cipher;
+	field[KMQTT_TLS_A_CERT_CN] = &tls->cert_cn;
+	field[KMQTT_TLS_A_CERT_SERIAL] = &tls->cert_serial;
+	field[KMQTT_TLS_A_CERT_ISSUER] = &tls->cert_issuer;
+	p = tls->buf;
+	for (a = KMQTT_TLS_A_VERSION; a <= KMQTT_TLS_A_MAX; a++) {
+		if (!tb[a])
+			continue;
+		/* NLA_NUL_STRING: terminated within its length. */
+		memcpy(p, nla_data(tb[a]), nla_len(tb[a]));
+		*field[a] = p;
+		p += nla_len(tb[a]);
+	}
+	return tls;
+}
+
+static int kmqtt_nl_put_tls(struct sk_buff *skb, const struct kmqtt_tls *tls)
+{
+	struct nlattr *nest = nla_nest_start(skb, KMQTT_A_TLS);
+
+	if (!nest ||
+	    nla_put_string(skb, KMQTT_TLS_A_VERSION, tls->version) ||
+	    nla_put_string(skb, KMQTT_TLS_A_CIPHER, tls->cipher) ||
+	    (tls->cert_cn && nla_put_string(skb, KMQTT_TLS_A_CERT_CN, tls->cert_cn)) ||
+	    (tls->cert_serial && nla_put_string(skb, KMQTT_TLS_A_CERT_SERIAL, tls->cert_serial)) ||
+	    (tls->cert_issuer && nla_put_string(skb, KMQTT_TLS_A_CERT_ISSUER, tls->cert_issuer)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kmqtt_conn_params p = {};
@@ -377,6 +445,11 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 		if (!p.acl)
 			goto refused;
 	}
+	if (info->attrs[KMQTT_A_TLS]) {
+		p.tls = kmqtt_nl_parse_tls(info->attrs[KMQTT_A_TLS], info->extack, &err);
+		if (!p.tls)
+			goto refused;
+	}
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg) {
@@ -390,7 +463,7 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 			info->extack->_msg = why;	/* a string literal of conn.c */
 		goto refused;
 	}
-	/* The connection owns the ACL now and runs whether or not the reply arrives. */
+	/* The connection owns the ACL and the TLS description now, reply or not. */
 	hdr = genlmsg_put_reply(msg, info, &kmqtt_genl_family, 0, KMQTT_CMD_CONN_NEW);
 	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, id, KMQTT_A_PAD)) {
 		nlmsg_free(msg);
@@ -401,6 +474,7 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 
 refused:
 	kmqtt_acl_free(p.acl);
+	kfree(p.tls);
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_REFUSED);
 	if (why)
 		pr_info("refused connection of %s: %s\n", p.client_id, why);
@@ -450,7 +524,8 @@ static int kmqtt_nl_fill_conn(struct kmqtt_conn *c, void *arg)
 	    nla_put_u16(skb, KMQTT_A_KEEPALIVE, c->keepalive) ||
 	    nla_put_u64_64bit(skb, KMQTT_A_CONNECTED_MS, c->connected_ms, KMQTT_A_PAD) ||
 	    nla_put_u64_64bit(skb, KMQTT_A_LAST_RX_MS, kmqtt_uptime_ms() -
-			      jiffies_to_msecs(jiffies - READ_ONCE(c->last_rx)), KMQTT_A_PAD))
+			      jiffies_to_msecs(jiffies - READ_ONCE(c->last_rx)), KMQTT_A_PAD) ||
+	    (c->tls && kmqtt_nl_put_tls(skb, c->tls)))
 		goto cancel;
 	nest = nla_nest_start(skb, KMQTT_A_CONN_STATS);
 	if (!nest)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -36,6 +38,10 @@ static const char *const stat_names[KMQTT_STAT_MAX + 1] = {
 	[KMQTT_STAT_SLOW_READERS] = "slow_readers",
 	[KMQTT_STAT_EVENTS_LOST] = "events_lost",
 	[KMQTT_STAT_SUBSCRIPTIONS] = "subscriptions",
+	[KMQTT_STAT_TLS_CONNS] = "tls_conns",
+	[KMQTT_STAT_TLS_ALERTS] = "tls_alerts",
+	[KMQTT_STAT_TLS_UNEXPECTED_RECORDS] = "tls_unexpected_records",
+	[KMQTT_STAT_TLS_DECRYPT_ERRORS] = "tls_decrypt_errors",
 };
 
 const char *kmq_stat_name(int stat)
@@ -75,6 +81,8 @@ static const char *const close_reason_names[__KMQTT_CLOSE_MAX] = {
 	[KMQTT_CLOSE_UNSUPPORTED] = "unsupported",
 	[KMQTT_CLOSE_SLOW_READER] = "slow_reader",
 	[KMQTT_CLOSE_SHUTDOWN] = "shutdown",
+	[KMQTT_CLOSE_TLS_ALERT] = "tls_alert",
+	[KMQTT_CLOSE_TLS_ERROR] = "tls_error",
 };
 
 const char *kmq_close_reason_name(uint32_t reason)
@@ -470,6 +478,9 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 
 	for (int i = 0; i < p->n_acl; i++)
 		size += strlen(p->acl_filter[i]) + 32;
+	if (p->tls_version)
+		size += KMQTT_MAX_TLS_VERSION + KMQTT_MAX_TLS_CIPHER + KMQTT_MAX_USERNAME +
+			KMQTT_MAX_CERT_SERIAL + KMQTT_MAX_CERT_ISSUER + 64;
 	msg = nl_new_flags(nl, KMQTT_CMD_CONN_NEW, NLM_F_REQUEST | NLM_F_ACK, size);
 	if (!msg)
 		return -ENOMEM;
@@ -503,6 +514,17 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 			goto nospace;
 		nla_nest_end(msg, lim);
 	}
+	if (p->tls_version) {
+		struct nlattr *tls = nla_nest_start(msg, KMQTT_A_TLS);
+
+		if (!tls || nla_put_string(msg, KMQTT_TLS_A_VERSION, p->tls_version) ||
+		    nla_put_string(msg, KMQTT_TLS_A_CIPHER, p->tls_cipher) ||
+		    (p->cert_cn && nla_put_string(msg, KMQTT_TLS_A_CERT_CN, p->cert_cn)) ||
+		    (p->cert_serial && nla_put_string(msg, KMQTT_TLS_A_CERT_SERIAL, p->cert_serial)) ||
+		    (p->cert_issuer && nla_put_string(msg, KMQTT_TLS_A_CERT_ISSUER, p->cert_issuer)))
+			goto nospace;
+		nla_nest_end(msg, tls);
+	}
 	return nl_request(nl, msg, parse_conn_new, id);
 nospace:
 	nlmsg_free(msg);
@@ -513,6 +535,30 @@ struct dump_ctx {
 	int (*fn)(const struct kmq_conn_info *c, void *arg);
 	void *arg;
 };
+
+static void parse_conn_tls(struct nlattr *nest, struct kmq_conn_tls *t)
+{
+	struct nlattr *tb[KMQTT_TLS_A_MAX + 1];
+	static const struct {
+		int attr;
+		size_t off, len;
+	} f[] = {
+#define F(a, m) { a, offsetof(struct kmq_conn_tls, m), sizeof(((struct kmq_conn_tls *)0)->m) }
+		F(KMQTT_TLS_A_VERSION, version),
+		F(KMQTT_TLS_A_CIPHER, cipher),
+		F(KMQTT_TLS_A_CERT_CN, cert_cn),
+		F(KMQTT_TLS_A_CERT_SERIAL, cert_serial),
+		F(KMQTT_TLS_A_CERT_ISSUER, cert_issuer),
+#undef F
+	};
+
+	if (nla_parse_nested(tb, KMQTT_TLS_A_MAX, nest, NULL) < 0)
+		return;
+	t->present = true;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (tb[f[i].attr])
+			snprintf((char *)t + f[i].off, f[i].len, "%s", nla_get_string(tb[f[i].attr]));
+}
 
 static int parse_conn(struct nl_msg *msg, void *arg)
 {
@@ -553,6 +599,8 @@ static int parse_conn(struct nl_msg *msg, void *arg)
 			}
 		}
 	}
+	if (tb[KMQTT_A_TLS])
+		parse_conn_tls(tb[KMQTT_A_TLS], &c.tls);
 	return d->fn(&c, d->arg);
 }
 

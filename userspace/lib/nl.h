@@ -66,6 +66,22 @@ struct kmq_conn_new {
 	uint32_t max_packet;
 	uint32_t tx_queue;
 	uint32_t inflight;
+	/* KMQTT_A_TLS, sent when @tls_version is set (the socket carries kTLS both ways). */
+	const char *tls_version;
+	const char *tls_cipher;
+	const char *cert_cn;		/* NULL: no client certificate */
+	const char *cert_serial;
+	const char *cert_issuer;
+};
+
+/* The TLS description of a connection (KMQTT_A_TLS); empty strings when absent. */
+struct kmq_conn_tls {
+	bool present;
+	char version[KMQTT_MAX_TLS_VERSION + 1];
+	char cipher[KMQTT_MAX_TLS_CIPHER + 1];
+	char cert_cn[KMQTT_MAX_USERNAME + 1];
+	char cert_serial[KMQTT_MAX_CERT_SERIAL + 1];
+	char cert_issuer[KMQTT_MAX_CERT_ISSUER + 1];
 };
 
 /* One connection of a KMQTT_CMD_CONN_GET dump. */
@@ -81,6 +97,7 @@ struct kmq_conn_info {
 	uint64_t last_rx_ms;	/* module uptime of the last packet received */
 	uint64_t stats[KMQTT_CS_MAX + 1];
 	bool have_stat[KMQTT_CS_MAX + 1];
+	struct kmq_conn_tls tls;
 };
 
 int kmq_nl_open(struct kmq_nl *nl);

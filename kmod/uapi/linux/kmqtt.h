@@ -79,6 +79,22 @@
  *        KMQTT_LIM_A_MAX_PACKET: NLA_U32, largest packet accepted from the client
  *        KMQTT_LIM_A_TX_QUEUE: NLA_U32, messages queued to the client at most
  *        KMQTT_LIM_A_INFLIGHT: NLA_U32, QoS 1 messages awaiting PUBACK at most
+ *    KMQTT_A_TLS: NLA_NESTED, required exactly when the socket carries TLS. The daemon
+ *                 did the handshake and set up kernel TLS (the "tls" ULP) for sending AND
+ *                 receiving; the module then reads and writes records through it. A
+ *                 socket with the "tls" ULP but without this attribute, with this
+ *                 attribute but no "tls" ULP, or with kTLS set up in one direction only,
+ *                 is refused (-EPROTO): a TLS client is never carried in plaintext.
+ *        KMQTT_TLS_A_VERSION: NLA_NUL_STRING, e.g. "TLSv1.3" (at most 15 bytes)
+ *        KMQTT_TLS_A_CIPHER: NLA_NUL_STRING, the cipher suite's name (at most 63 bytes)
+ *        KMQTT_TLS_A_CERT_CN: NLA_NUL_STRING, optional: the client certificate's
+ *                             subject common name (at most KMQTT_MAX_USERNAME bytes)
+ *        KMQTT_TLS_A_CERT_SERIAL: NLA_NUL_STRING, optional: its serial number in
+ *                                 upper-case hexadecimal (at most 64 bytes)
+ *        KMQTT_TLS_A_CERT_ISSUER: NLA_NUL_STRING, optional: its issuer as a one-line
+ *                                 RFC 2253 name (at most 512 bytes)
+ *    The module keeps these for KMQTT_CMD_CONN_GET (the daemon finds the sessions of a
+ *    revoked certificate there); it never reads the certificate itself.
  *
  * Reply: KMQTT_A_CONN_ID: NLA_U64, the connection's identifier.
  *
@@ -91,6 +107,12 @@
  *    (NLA_NUL_STRING "address:port"), KMQTT_A_PROTO_LEVEL, KMQTT_A_KEEPALIVE,
  *    KMQTT_A_CONNECTED_MS (NLA_U64, module uptime at hand-off), KMQTT_A_LAST_RX_MS,
  *    KMQTT_A_CONN_STATS: NLA_NESTED of NLA_U64 KMQTT_CS_* (enum kmqtt_conn_stat)
+ *    KMQTT_A_TLS: as given to KMQTT_CMD_CONN_NEW, for TLS connections
+ *
+ * TLS connections: application data records are MQTT; an alert record (close_notify or
+ * any other) closes the connection (KMQTT_CLOSE_TLS_ALERT); any other record type (a
+ * TLS 1.3 KeyUpdate or NewSessionTicket, a TLS 1.2 renegotiation) or a record that fails
+ * to decrypt closes it too (KMQTT_CLOSE_TLS_ERROR). Each case has its counter.
  *
  * KMQTT_CMD_CONN_DEL
  * ------------------
@@ -167,6 +189,7 @@ enum kmqtt_attr {
 	KMQTT_A_CONN_STATS,
 	KMQTT_A_CLOSE_REASON,
 	KMQTT_A_ERROR,
+	KMQTT_A_TLS,
 	__KMQTT_A_MAX
 };
 
@@ -214,6 +237,22 @@ enum kmqtt_limit_attr {
 
 #define KMQTT_LIM_A_MAX (__KMQTT_LIM_A_MAX - 1)
 
+enum kmqtt_tls_attr {
+	KMQTT_TLS_A_UNSPEC,
+	KMQTT_TLS_A_VERSION,
+	KMQTT_TLS_A_CIPHER,
+	KMQTT_TLS_A_CERT_CN,
+	KMQTT_TLS_A_CERT_SERIAL,
+	KMQTT_TLS_A_CERT_ISSUER,
+	__KMQTT_TLS_A_MAX
+};
+
+#define KMQTT_TLS_A_MAX (__KMQTT_TLS_A_MAX - 1)
+#define KMQTT_MAX_TLS_VERSION	15
+#define KMQTT_MAX_TLS_CIPHER	63
+#define KMQTT_MAX_CERT_SERIAL	64
+#define KMQTT_MAX_CERT_ISSUER	512
+
 enum kmqtt_err_attr {
 	KMQTT_ERR_A_UNSPEC,
 	KMQTT_ERR_A_NAME,
@@ -236,6 +275,8 @@ enum kmqtt_close_reason {
 	KMQTT_CLOSE_UNSUPPORTED,	/* needs a feature not available yet (QoS 2) */
 	KMQTT_CLOSE_SLOW_READER,	/* QoS 1 queue full: the client does not read */
 	KMQTT_CLOSE_SHUTDOWN,		/* module unload */
+	KMQTT_CLOSE_TLS_ALERT,		/* TLS alert received (close_notify or fatal) */
+	KMQTT_CLOSE_TLS_ERROR,		/* undecryptable or unexpected TLS record */
 	__KMQTT_CLOSE_MAX
 };
 
@@ -288,6 +329,10 @@ enum kmqtt_stat {
 	KMQTT_STAT_SLOW_READERS,	/* closes because a QoS 1 queue was full */
 	KMQTT_STAT_EVENTS_LOST,		/* events not delivered to the daemon */
 	KMQTT_STAT_SUBSCRIPTIONS,	/* gauge: subscriptions in the topic trie */
+	KMQTT_STAT_TLS_CONNS,		/* connections handed over with kernel TLS */
+	KMQTT_STAT_TLS_ALERTS,		/* TLS alerts received: the connection closes */
+	KMQTT_STAT_TLS_UNEXPECTED_RECORDS,	/* non-data TLS records (KeyUpdate, ...) */
+	KMQTT_STAT_TLS_DECRYPT_ERRORS,	/* TLS records that failed to decrypt */
 	__KMQTT_STAT_MAX
 };
 
