@@ -49,6 +49,7 @@ all: module userspace tools
 
 # The broker test tools (kmqtt-mqtt-check, kmqtt-mqtt-raw).
 include tests/tools/tools.mk
+include tools/bench/bench.mk
 
 deps:
 	@bash scripts/deps.sh
