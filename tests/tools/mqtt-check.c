@@ -7,7 +7,8 @@
  *
  *   kmqtt-mqtt-check [-h HOST] [-p PORT] [-u USER] [-P PASS] [-a ACLUSER:ACLPASS]
  *                    [-k KEEPALIVE_S] [-s SLACK_MS] [-n MSGS] [-S SUBSCRIBERS]
- *                    [-w WINDOW] [-t TIMEOUT_S] [-r SEED] SCENARIO [N]...
+ *                    [-w WINDOW] [-t TIMEOUT_S] [-r SEED]
+ *                    [-C CAFILE [-E CERTFILE -K KEYFILE] [-V tlsv1.2|tlsv1.3]] SCENARIO [N]...
  *
  * Scenarios: pubsub, wildcards, dollar, overlap, unsubscribe, acl, badauth, keepalive,
  * takeover ("all" runs these), "many N" (N clients x -n QoS 1 messages, -S subscribers),
@@ -20,6 +21,11 @@
  * under a root unique to the run, so runs do not see each other's messages. All clients
  * live in one thread; their sockets are multiplexed with poll() and libmosquitto's
  * loop_read/loop_write/loop_misc, which is what lets `many 1000` run in one process.
+ *
+ * -C makes every libmosquitto client use TLS, verifying the broker against CAFILE (and its
+ * address against the certificate), with a client certificate if -E/-K are given and the
+ * protocol version -V (libmosquitto's tls_version). The scenarios that also open raw
+ * sockets (acl, badauth, keepalive) stay plain TCP there, so run them on plain listeners.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -55,6 +61,10 @@ static const char *user;
 static const char *pass;
 static const char *acl_user;
 static const char *acl_pass;
+static const char *tls_cafile;
+static const char *tls_cert;
+static const char *tls_key;
+static const char *tls_version;
 static int keepalive_s = 2;
 static int slack_ms = 1500;
 static int many_msgs = 10;
@@ -258,6 +268,11 @@ static struct client *client_new_as(const char *name, const char *u, const char 
 	mosquitto_int_option(c->m, MOSQ_OPT_TCP_NODELAY, 1);
 	if (u)
 		mosquitto_username_pw_set(c->m, u, p);
+	if (tls_cafile && (mosquitto_tls_set(c->m, tls_cafile, NULL, tls_cert, tls_key, NULL) ||
+			   mosquitto_tls_opts_set(c->m, 1, tls_version, NULL))) {
+		fprintf(stderr, "kmqtt-mqtt-check: TLS options refused by libmosquitto\n");
+		exit(2);
+	}
 	mosquitto_connect_callback_set(c->m, on_connect);
 	mosquitto_disconnect_callback_set(c->m, on_disconnect);
 	mosquitto_subscribe_callback_set(c->m, on_subscribe);
@@ -1834,7 +1849,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kmqtt-mqtt-check [-h HOST] [-p PORT] [-u USER] [-P PASS] [-a ACLUSER:ACLPASS]\n"
 		"                        [-k KEEPALIVE_S] [-s SLACK_MS] [-n MSGS] [-S SUBSCRIBERS]\n"
-		"                        [-w WINDOW] [-t TIMEOUT_S] [-r SEED] SCENARIO...\n"
+		"                        [-w WINDOW] [-t TIMEOUT_S] [-r SEED]\n"
+		"                        [-C CAFILE [-E CERTFILE -K KEYFILE] [-V TLS_VERSION]] SCENARIO...\n"
 		"scenarios: pubsub wildcards dollar overlap unsubscribe acl badauth keepalive\n"
 		"           takeover, all (the ones before), 'many N', 'flow SECONDS',\n"
 		"           'closewatch SECONDS'\n");
@@ -1861,7 +1877,7 @@ int main(int argc, char **argv)
 	size_t k;
 	int c;
 
-	while ((c = getopt(argc, argv, "h:p:u:P:a:k:s:n:S:w:t:r:")) != -1) {
+	while ((c = getopt(argc, argv, "h:p:u:P:a:k:s:n:S:w:t:r:C:E:K:V:")) != -1) {
 		switch (c) {
 		case 'h': host = optarg; break;
 		case 'p': port = atoi(optarg); break;
@@ -1884,8 +1900,16 @@ int main(int argc, char **argv)
 		case 'w': many_window = atoi(optarg); break;
 		case 't': timeout_s = atoi(optarg); timeout_set = true; break;
 		case 'r': seed = strtoull(optarg, NULL, 0); break;
+		case 'C': tls_cafile = optarg; break;
+		case 'E': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
+		case 'V': tls_version = optarg; break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if ((tls_cert || tls_key || tls_version) && !tls_cafile) {
+		usage(stderr);
+		return 2;
 	}
 	if (optind >= argc || port <= 0 || keepalive_s < 1 || slack_ms < 0 || many_msgs < 1 ||
 	    many_subs < 1 || many_window < 1 || timeout_s < 1) {

@@ -30,8 +30,10 @@
  *   renegotiate  TLS 1.2: start a renegotiation, then a PUBLISH: closed
  *   pubsub       two connections, a QoS 1 subscriber and a publisher: random binary
  *                payloads of 0 to 65536 bytes at QoS 0 and 1 come back byte-exact
+ *   echo         connect, subscribe, publish to that subscription: the message comes back
  *   hold         connect, subscribe, print "# hold: ready", then wait: closed by the
- *                broker within -t seconds (the time is printed)
+ *                broker within -t seconds (printed: the time it took, and when it
+ *                happened in ms since the epoch, to compare with another process's clock)
  *
  * --control makes closenotify, garbage, corrupt and keyupdate a control run that proves
  * the tool tells the two outcomes apart: closenotify and garbage skip the breaking step,
@@ -420,6 +422,21 @@ static struct conn *tls_open(char *why, size_t whylen, bool *ok)
 	return c;
 }
 
+/* OpenSSL 3.0 has no name for some TLS 1.3 alerts (certificate_required, 116) */
+static const char *alert_name(int d)
+{
+	static char buf[32];
+	const char *s;
+
+	if (d < 0)
+		return "none";
+	s = SSL_alert_desc_string_long(d);
+	if (strcmp(s, "unknown"))
+		return s;
+	snprintf(buf, sizeof(buf), "alert %d", d);
+	return buf;
+}
+
 /*
  * A handshake that failed: did the broker refuse it? False, with why rewritten, when the
  * failure was this client's own doing or no answer at all.
@@ -443,14 +460,8 @@ static bool broker_refused(struct conn *c, char *why, size_t whylen)
 		snprintf(why, whylen, "neither completed nor refused: %.180s", w);
 		return false;
 	}
-	snprintf(why, whylen, "%.180s (alert received: %s)", w,
-		 c->alert_in < 0 ? "none" : SSL_alert_desc_string_long(c->alert_in));
+	snprintf(why, whylen, "%.180s (alert received: %s)", w, alert_name(c->alert_in));
 	return true;
-}
-
-static const char *alert_name(int d)
-{
-	return d < 0 ? "none" : SSL_alert_desc_string_long(d);
 }
 
 static bool tls_send(struct conn *c, const void *buf, size_t len, char *why, size_t whylen)
@@ -1223,6 +1234,28 @@ out:
 	conn_free(sub);
 }
 
+static void run_echo(void)
+{
+	char topic[128], why[256] = "";
+	struct conn *c = setup(topic, sizeof(topic), why, sizeof(why));
+
+	if (!c) {
+		tap(false, "set-up: %s", why);
+		return;
+	}
+	tap(echo(c, topic, why, sizeof(why)), "%s: SUBSCRIBE, then our PUBLISH comes back%s%s",
+	    SSL_get_version(c->ssl), *why ? ": " : "", why);
+	conn_free(c);
+}
+
+static long long epoch_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void run_hold(void)
 {
 	char topic[128], why[256], how[256];
@@ -1245,6 +1278,8 @@ static void run_hold(void)
 	note("ready");
 	t0 = now_ms();
 	closed = await_close(c, t0 + timeout_s * 1000LL, &data, how, sizeof(how));
+	if (closed)
+		note("closed at epoch ms %lld", epoch_ms());
 	tap(closed, "%s by the broker after %lld ms (%s)", closed ? "closed" : "not closed",
 	    now_ms() - t0, how);
 	conn_free(c);
@@ -1259,7 +1294,7 @@ static void usage(FILE *f)
 		"                     [-i CLIENT_ID] [-t TIMEOUT_S] [-W SECONDS] [--control] [-r SEED]\n"
 		"                     COMMAND\n"
 		"commands: connect refused untrusted version closenotify garbage corrupt keyupdate\n"
-		"          renegotiate pubsub hold\n");
+		"          renegotiate pubsub echo hold\n");
 }
 
 int main(int argc, char **argv)
@@ -1291,6 +1326,7 @@ int main(int argc, char **argv)
 		{ "keyupdate", run_keyupdate },
 		{ "renegotiate", run_renegotiate },
 		{ "pubsub", run_pubsub },
+		{ "echo", run_echo },
 		{ "hold", run_hold },
 	};
 	uint64_t seed = 0;
