@@ -105,7 +105,7 @@ struct opts {
 	uint32_t tick_us;
 	uint32_t connect_burst;
 	double connect_timeout;
-	double factor, ok_ratio, max_loss, max_rate;
+	double factor, ok_ratio, max_loss, max_growth, max_rate;
 	uint32_t bisect, max_steps;
 	uint32_t max_packet;
 	const char *bind;
@@ -199,7 +199,9 @@ struct step_result {
 	struct stats_cls tot;	/* merged over the classes */
 	double cpu_user, cpu_sys;
 	bool ok;
+	bool growing;		/* the backlog grew during the window */
 	uint64_t lost;
+	uint64_t backlog_mid, backlog_end;
 };
 void step_totals(struct step_result *r, uint32_t nclass);
 void report_json(FILE *f, const struct scenario *s, const struct step_result *best,

@@ -47,6 +47,9 @@
  *   --ok-ratio X   a step is good when the deliveries received before its window closed
  *                  are >= X times what the schedule implies (default 0.97) ...
  *   --max-loss X   ... and at most X of the expected deliveries were lost (default 0.01)
+ *                  and the backlog (deliveries due, not yet received) did not grow between
+ *                  the middle and the end of the window by more than
+ *   --max-growth X  X times the window's deliveries (default 0.015)
  *   --drain SEC    after the window: wait at most SEC for outstanding deliveries (5)
  *   --threads N    worker threads (default: online CPUs, at most one per connection)
  *   --label NAME   "target" in the JSON          --json FILE  write the JSON ("-": stdout)
@@ -54,8 +57,8 @@
  *   --ready-file F idle: see above
  *   --keepalive S  CONNECT keepalive (default 60; city's domestic devices use 10)
  *   --inflight N   QoS 1 PUBLISHes awaiting PUBACK per publisher (default 64)
- *   --tick-us U    pacing granularity: scheduler passes at most every U us (default 100)
- *   --connect-burst N    connections being set up at once, all threads (default 256)
+ *   --tick-us U    pacing granularity: scheduler passes at most every U us (default 200)
+ *   --connect-burst N    connections being set up at once, all threads (default 64)
  *   --connect-timeout S  all connections must be set up within S seconds (default 120)
  *   --bind A[,A...]      local addresses to connect from, round-robin (more than ~28000
  *                  connections to one port need several; to a 127.x.x.x target, 127.0.0.k
@@ -165,12 +168,13 @@ struct opts O = {
 	.label = "",
 	.keepalive = 60,
 	.inflight = 64,
-	.tick_us = 100,
-	.connect_burst = 256,
+	.tick_us = 200,
+	.connect_burst = 64,
 	.connect_timeout = 120,
 	.factor = 1.5,
 	.ok_ratio = 0.97,
 	.max_loss = 0.01,
+	.max_growth = 0.015,
 	.bisect = 4,
 	.max_steps = 20,
 	.client_prefix = "kb",
@@ -274,7 +278,7 @@ enum {
 	OPT_THREADS, OPT_LABEL, OPT_JSON, OPT_PROGRESS, OPT_READY, OPT_HELP, OPT_KEEPALIVE,
 	OPT_INFLIGHT, OPT_TICK, OPT_BURST, OPT_CTIMEOUT, OPT_STEP, OPT_DRAIN, OPT_FACTOR,
 	OPT_OKRATIO, OPT_MAXLOSS, OPT_MAXRATE, OPT_BISECT, OPT_MAXSTEPS, OPT_MAXPACKET,
-	OPT_BIND, OPT_PREFIX, OPT_NOIDLESUB, OPT_VERSION,
+	OPT_BIND, OPT_PREFIX, OPT_NOIDLESUB, OPT_VERSION, OPT_MAXGROWTH,
 };
 
 static const struct option long_opts[] = {
@@ -301,6 +305,7 @@ static const struct option long_opts[] = {
 	{ "factor", required_argument, NULL, OPT_FACTOR },
 	{ "ok-ratio", required_argument, NULL, OPT_OKRATIO },
 	{ "max-loss", required_argument, NULL, OPT_MAXLOSS },
+	{ "max-growth", required_argument, NULL, OPT_MAXGROWTH },
 	{ "max-rate", required_argument, NULL, OPT_MAXRATE },
 	{ "bisect", required_argument, NULL, OPT_BISECT },
 	{ "max-steps", required_argument, NULL, OPT_MAXSTEPS },
@@ -367,6 +372,7 @@ static void parse_opts(int argc, char **argv)
 		case OPT_FACTOR: O.factor = num("--factor", optarg, 1.01, 100); break;
 		case OPT_OKRATIO: O.ok_ratio = num("--ok-ratio", optarg, 0.01, 1); break;
 		case OPT_MAXLOSS: O.max_loss = num("--max-loss", optarg, 0, 1); break;
+		case OPT_MAXGROWTH: O.max_growth = num("--max-growth", optarg, 0, 1); break;
 		case OPT_MAXRATE: O.max_rate = num("--max-rate", optarg, 0.001, 1e9); break;
 		case OPT_BISECT: O.bisect = (uint32_t)num("--bisect", optarg, 0, 100); break;
 		case OPT_MAXSTEPS:
@@ -661,7 +667,7 @@ static void settle(void)
 
 static void run_step(double rate, double warm, double dur, struct step_result *r)
 {
-	uint64_t now, deadline, last_change, last_recv = 0, meas_end;
+	uint64_t now, deadline, last_change, last_recv = 0, meas_end, backlog_mid, backlog_end;
 	double u0, s0, u1, s1;
 	bool final, collected;
 	struct live l;
@@ -676,8 +682,14 @@ static void run_step(double rate, double warm, double dur, struct step_result *r
 	wake_all();
 	wait_until(ctl.meas_start, "warm-up");
 	cpu_now(&u0, &s0);
+	/* The backlog (deliveries due but not received) halfway and at the end. */
+	wait_until(ctl.meas_start + (meas_end - ctl.meas_start) / 2, sc.traffic ? "measure" : "idle");
+	live_sum(&l, e, NULL, NULL);
+	backlog_mid = l.expected > l.delivered ? l.expected - l.delivered : 0;
 	wait_until(meas_end, sc.traffic ? "measure" : "idle");
 	cpu_now(&u1, &s1);
+	live_sum(&l, e, NULL, NULL);
+	backlog_end = l.expected > l.delivered ? l.expected - l.delivered : 0;
 	now = now_ns();
 	if (interrupted && !sc.traffic)
 		dur = (double)(now - ctl.meas_start) / 1e9;
@@ -716,10 +728,15 @@ static void run_step(double rate, double warm, double dur, struct step_result *r
 	r->duration = dur;
 	r->cpu_user = u1 - u0;
 	r->cpu_sys = s1 - s0;
+	r->backlog_mid = backlog_mid;
+	r->backlog_end = backlog_end;
 	step_totals(r, sc.nclass);
+	/* growing: the backlog grew by more than --max-growth of the window's deliveries */
+	r->growing = (double)backlog_end > (double)backlog_mid +
+		     O.max_growth * (double)r->tot.offered_exp;
 	r->ok = r->tot.offered_exp > 0 &&
 		(double)r->tot.delivered_by_end >= O.ok_ratio * (double)r->tot.offered_exp &&
-		(double)r->lost <= O.max_loss * (double)r->tot.expected;
+		(double)r->lost <= O.max_loss * (double)r->tot.expected && !r->growing;
 }
 
 static struct step_result *steps;
@@ -733,12 +750,14 @@ static bool search_step(double rate)
 	run_step(rate, O.warmup, O.step, r);
 	cpu = r->duration > 0 ? (r->cpu_user + r->cpu_sys) / r->duration * 100 : 0;
 	fprintf(stderr, "# step %u: offered %.0f/s, expected %.0f/s, delivered %.0f/s "
-		"(%.1f%% in the window), lost %llu, p99 %.0f us, generator CPU %.0f%%: %s\n",
+		"(%.1f%% in the window), lost %llu, backlog %llu -> %llu, p99 %.0f us, "
+		"generator CPU %.0f%%: %s\n",
 		nsteps, rate, (double)r->tot.expected / r->duration,
 		(double)r->tot.delivered / r->duration,
 		r->tot.offered_exp ? 100.0 * (double)r->tot.delivered_by_end /
 				     (double)r->tot.offered_exp : 0.0,
-		(unsigned long long)r->lost, (double)hist_quantile(&r->tot.lat, 0.99) / 1000,
+		(unsigned long long)r->lost, (unsigned long long)r->backlog_mid,
+		(unsigned long long)r->backlog_end, (double)hist_quantile(&r->tot.lat, 0.99) / 1000,
 		cpu, r->ok ? "good" : "behind");
 	if (cpu > 90.0 * O.threads)
 		fprintf(stderr, "# warning: the generator used %.0f%% CPU with %d threads: it "

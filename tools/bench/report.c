@@ -161,14 +161,16 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 	fprintf(f, ",\"expected_per_s\":%.3f,\"offered_expected\":%llu,\"unsent\":%llu,"
 		"\"delivered_by_end\":%llu,\"stale\":%llu,\"foreign\":%llu,\"bad_acks\":%llu,"
 		"\"disconnects\":%llu,\"msgs_out\":%llu,\"msgs_in\":%llu,\"bytes_out\":%llu,"
-		"\"bytes_in\":%llu,\"ok\":%s,\"gen_rss_kb\":%llu",
+		"\"bytes_in\":%llu,\"ok\":%s,\"backlog_mid\":%llu,\"backlog_end\":%llu,"
+		"\"gen_rss_kb\":%llu",
 		per_s(t->expected, best->duration), (unsigned long long)t->offered_exp,
 		(unsigned long long)t->unsent, (unsigned long long)t->delivered_by_end,
 		(unsigned long long)st->stale, (unsigned long long)st->foreign,
 		(unsigned long long)st->bad_ack, (unsigned long long)st->disconnects,
 		(unsigned long long)st->msgs_out, (unsigned long long)st->msgs_in,
 		(unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
-		best->ok ? "true" : "false", (unsigned long long)rss_kb);
+		best->ok ? "true" : "false", (unsigned long long)best->backlog_mid,
+		(unsigned long long)best->backlog_end, (unsigned long long)rss_kb);
 	fputs(",\"latency_us\":", f);
 	json_latency(f, &t->lat);
 	fputs(",\"latency_cdf\":", f);
@@ -183,14 +185,17 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 			fprintf(f, "%s{\"offered\":%.3f,\"delivered_per_s\":%.3f,\"ok\":%s,"
 				"\"expected_per_s\":%.3f,\"delivered_by_end\":%llu,"
 				"\"offered_expected\":%llu,\"lost\":%llu,\"unsent\":%llu,"
-				"\"late\":%llu,\"p99_us\":%.1f,\"duration_s\":%.3f,",
+				"\"late\":%llu,\"p99_us\":%.1f,\"duration_s\":%.3f,"
+				"\"backlog_mid\":%llu,\"backlog_end\":%llu,\"growing\":%s,",
 				i ? "," : "", r->offered, per_s(r->tot.delivered, r->duration),
 				r->ok ? "true" : "false", per_s(r->tot.expected, r->duration),
 				(unsigned long long)r->tot.delivered_by_end,
 				(unsigned long long)r->tot.offered_exp,
 				(unsigned long long)r->lost, (unsigned long long)r->tot.unsent,
 				(unsigned long long)r->st.late,
-				us(hist_quantile(&r->tot.lat, 0.99)), r->duration);
+				us(hist_quantile(&r->tot.lat, 0.99)), r->duration,
+				(unsigned long long)r->backlog_mid,
+				(unsigned long long)r->backlog_end, r->growing ? "true" : "false");
 			json_cpu(f, r);
 			fputc('}', f);
 		}

@@ -127,6 +127,7 @@ struct ctl ctl;
 static void conn_update_events(struct conn *c);
 static void conn_flush(struct conn *c);
 static void pub_schedule(struct conn *c);
+static void start_connects(struct worker *w);
 
 #define ST(w)		(&(w)->st)
 #define store(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
@@ -385,7 +386,7 @@ static void conn_ready(struct conn *c)
 	w->nready++;
 	w->connecting--;
 	store(w->live.ready, w->nready);
-	/* A publisher set up during a step (never the case in a normal run) waits for the next. */
+	start_connects(w);
 }
 
 static void send_hello(struct conn *c)
@@ -978,8 +979,14 @@ static void conn_readable(struct conn *c)
 		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
-			conn_lost(c, n == 0 ? "closed by the broker" :
-				  n == -EPROTO ? "TLS read error" : strerror((int)-n));
+			char why[256];
+
+			if (n == -EPROTO)
+				tls_error(why, sizeof(why));
+			else
+				snprintf(why, sizeof(why), "%s", n == 0 ? "closed by the broker" :
+					 strerror((int)-n));
+			conn_lost(c, why);
 			return;
 		}
 		ST(w)->bytes_in += (uint64_t)n;

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Self-test of kmqtt-bench and kmqtt-relay (builds nothing: run `make tools` first).
+#
+#   tools/bench/selftest.sh [-b BINDIR] [-k]
+#
+# Starts kmqtt-relay and mosquitto (if installed) on free loopback ports, runs every
+# scenario against each for about 2 s at a low fixed rate, one short search against the
+# relay and, if openssl is there, one TLS run against mosquitto with a throwaway CA. Checks
+# with jq that the JSON is well formed, that at this low rate every expected delivery
+# arrived (delivered == expected > 0, nothing lost, no duplicates) and that the latency
+# figures are ordered (p50 <= p90 <= p99 <= p999 <= max, CDF ascending to 1).
+# Prints TAP lines ("ok - ..." / "not ok - ..."); exit status 1 if any check failed.
+# -b BINDIR: where kmqtt-bench and kmqtt-relay are (default: build/bin of this tree).
+# -k: keep the work directory (JSON files, logs) and print its name.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$top/build/bin
+keep=
+while getopts b:k o; do
+	case $o in
+	b) bin=$(cd "$OPTARG" && pwd) ;;
+	k) keep=1 ;;
+	*) echo "usage: $0 [-b BINDIR] [-k]" >&2; exit 2 ;;
+	esac
+done
+bench=$bin/kmqtt-bench
+relay=$bin/kmqtt-relay
+fails=0
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; fails=$((fails + 1)); }
+skip() { echo "ok - $* # SKIP"; }
+
+for t in "$bench" "$relay"; do
+	if [ ! -x "$t" ]; then
+		notok "bench self-test: $t is missing (make tools)"
+		exit 1
+	fi
+done
+if ! command -v jq >/dev/null; then
+	notok "bench self-test: jq is missing"
+	exit 1
+fi
+
+mkdir -p "$top/build"
+work=$(mktemp -d "$top/build/bench-selftest.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ -n "$keep" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() {	# wait_port PORT: until something listens there (5 s)
+	local i
+	for i in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The relay, on a port it picks.
+"$relay" -p 0 --threads 2 --port-file "$work/relay.port" 2>"$work/relay.log" &
+pids+=($!)
+for i in $(seq 50); do [ -s "$work/relay.port" ] && break; sleep 0.1; done
+relay_port=$(cat "$work/relay.port" 2>/dev/null)
+if [ -n "$relay_port" ] && wait_port "$relay_port"; then
+	ok "bench self-test: kmqtt-relay listens on port $relay_port"
+else
+	notok "bench self-test: kmqtt-relay did not start: $(cat "$work/relay.log")"
+	relay_port=
+fi
+
+# mosquitto, if installed.
+mosq_port=
+if command -v mosquitto >/dev/null; then
+	mosq_port=$(free_port)
+	{
+		echo "listener $mosq_port 127.0.0.1"
+		echo "allow_anonymous true"
+		[ "$(id -u)" = 0 ] && echo "user root"
+	} >"$work/mosquitto.conf"
+	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+	pids+=($!)
+	if wait_port "$mosq_port"; then
+		ok "bench self-test: mosquitto listens on port $mosq_port"
+	else
+		notok "bench self-test: mosquitto did not start: $(tail -3 "$work/mosquitto.log")"
+		mosq_port=
+	fi
+fi
+
+# check_json NAME FILE KIND: KIND traffic, idle N or search
+check_json() {
+	local name=$1 f=$2 kind=$3 why
+	if ! jq -e '.tool == "kmqtt-bench" and .version == 1' "$f" >/dev/null 2>&1; then
+		notok "$name: JSON not well formed: $(head -c 300 "$f")"
+		return
+	fi
+	why=$(jq -r --arg kind "$kind" '
+		def ordered: .p50 <= .p90 and .p90 <= .p99 and .p99 <= .p999 and .p999 <= .max;
+		def cdf_ok: (length <= 200) and
+			(if length == 0 then true else
+			 (.[-1][1] == 1) and
+			 ([range(1; length) as $i | (.[$i][1] >= .[$i-1][1]) and (.[$i][0] >= .[$i-1][0])] | all)
+			 end);
+		[ (if (.params | has("n", "qos", "size", "rate", "duration_s", "threads", "tls", "raw")) then empty else "params incomplete" end),
+		  (if (.latency_us | ordered) then empty else "percentiles out of order: \(.latency_us)" end),
+		  (if (.latency_cdf | cdf_ok) then empty else "latency_cdf malformed" end),
+		  (if (.gen_cpu_s.user >= 0 and .gen_cpu_s.sys >= 0 and .gen_cpu_pct >= 0) then empty else "gen_cpu missing" end),
+		  (if $kind == "traffic" or $kind == "search" then
+			(if .expected > 0 and .delivered == .expected and .lost == 0 and .duplicates == 0 and .sent > 0
+			 then empty else "sent \(.sent) expected \(.expected) delivered \(.delivered) lost \(.lost) dup \(.duplicates)" end),
+			(if .latency_us.count == .delivered and .latency_us.p50 > 0 then empty else "latency count \(.latency_us.count) for \(.delivered) deliveries" end)
+		   else empty end),
+		  (if $kind == "search" then
+			(if (.search.steps | length) >= 1 and .search.max_rate > 0 and
+			    ([.search.steps[] | has("offered", "delivered_per_s", "ok")] | all)
+			 then empty else "search object malformed: \(.search)" end)
+		   else empty end),
+		  (if ($kind | startswith("idle")) then
+			(if .idle.connections == ($kind | ltrimstr("idle ") | tonumber) and .idle.connect_s > 0
+			 then empty else "idle: \(.idle)" end)
+		   else empty end),
+		  (if .scenario == "city" then
+			(if (.classes | keys | length) == 6 and
+			    ([.classes[] | .delivered == .sent and .sent > 0] | all)
+			 then empty else "classes: \(.classes | map_values({sent, delivered}))" end)
+		   else empty end)
+		] | join("; ")' "$f")
+	if [ -z "$why" ]; then ok "$name"; else notok "$name: $why"; fi
+}
+
+# run NAME KIND ARGS...: run kmqtt-bench, then check its JSON
+run() {
+	local name=$1 kind=$2 f rc
+	shift 2
+	f=$work/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '_').json
+	timeout 120 "$bench" --json "$f" "$@" >"$f.log" 2>&1
+	rc=$?
+	if [ $rc != 0 ]; then
+		notok "$name: exit status $rc: $(grep -v '^#' "$f.log" | tail -3)"
+		return
+	fi
+	check_json "$name" "$f" "$kind"
+}
+
+low=(-r 200 -d 2 -w 0.5 -n 5 --threads 2)
+for target in relay mosquitto; do
+	case $target in
+	relay) port=$relay_port; extra=(--raw) ;;
+	mosquitto) port=$mosq_port; extra=() ;;
+	esac
+	if [ -z "$port" ]; then
+		skip "bench self-test: no $target"
+		continue
+	fi
+	for s in fanin fanout p2p qos1; do
+		run "bench $s against $target" traffic -p "$port" "${extra[@]}" --label "$target" "${low[@]}" $s
+	done
+	run "bench fanin QoS 1 against $target" traffic -p "$port" "${extra[@]}" "${low[@]}" -q 1 fanin
+	# 5 s: the one police camera at -n 5 sends its burst every 5 s
+	run "bench city against $target" traffic -p "$port" "${extra[@]}" -n 5 -d 5 -w 0.2 city
+	run "bench idle against $target" "idle 200" -p "$port" "${extra[@]}" -n 200 -d 1 \
+		--ready-file "$work/ready.$target" idle
+	if [ "$(cat "$work/ready.$target" 2>/dev/null)" = 200 ]; then
+		ok "bench idle against $target: ready file says 200"
+	else
+		notok "bench idle against $target: ready file: '$(cat "$work/ready.$target" 2>/dev/null)'"
+	fi
+done
+
+if [ -n "$relay_port" ]; then
+	run "bench search against relay" search -p "$relay_port" --raw -n 4 -r 500 --search \
+		--step 0.5 -w 0.2 --max-steps 3 --threads 2 fanout
+fi
+
+# Usage errors are exit status 2, a refused connection 1.
+"$bench" -r 10 nosuchscenario >/dev/null 2>&1
+[ $? = 2 ] && ok "bench: unknown scenario is a usage error" || notok "bench: unknown scenario is not exit status 2"
+"$bench" p2p >/dev/null 2>&1
+[ $? = 2 ] && ok "bench: fixed mode without -r is a usage error" || notok "bench: missing -r is not exit status 2"
+dead=$(free_port)
+timeout 30 "$bench" -p "$dead" -r 10 -d 1 p2p >/dev/null 2>&1
+[ $? = 1 ] && ok "bench: a refused connection is exit status 1" || notok "bench: a refused connection is not exit status 1"
+
+# TLS against mosquitto with a throwaway CA.
+if [ -n "$mosq_port" ] && command -v openssl >/dev/null; then
+	pki=$work/pki
+	mkdir -p "$pki"
+	if (cd "$pki" &&
+	    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 \
+		-subj "/CN=kmqtt-bench selftest CA" &&
+	    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" &&
+	    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext &&
+	    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+		-out server.crt -days 1 -extfile san.ext && chmod 644 server.key) >"$work/pki.log" 2>&1; then
+		tls_port=$(free_port)
+		{
+			echo "listener $tls_port 127.0.0.1"
+			echo "allow_anonymous true"
+			echo "cafile $pki/ca.crt"
+			echo "certfile $pki/server.crt"
+			echo "keyfile $pki/server.key"
+			[ "$(id -u)" = 0 ] && echo "user root"
+		} >"$work/mosquitto-tls.conf"
+		mosquitto -c "$work/mosquitto-tls.conf" >"$work/mosquitto-tls.log" 2>&1 &
+		pids+=($!)
+		if wait_port "$tls_port"; then
+			run "bench p2p over TLS against mosquitto" traffic -p "$tls_port" --tls \
+				--cafile "$pki/ca.crt" "${low[@]}" -q 1 p2p
+		else
+			notok "bench self-test: mosquitto with TLS did not start: $(tail -3 "$work/mosquitto-tls.log")"
+		fi
+	else
+		notok "bench self-test: cannot make a throwaway CA: $(tail -3 "$work/pki.log")"
+	fi
+fi
+
+[ $fails = 0 ]
