@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/tls/lib-tls.sh — the TLS checks shared by tests/tls/test-tls.sh (kmqtt, in a VM)
 # and tests/tls-against-mosquitto.sh (mosquitto 2.0.11 on the host, which proves the checks
 # right), sourced by both. Nothing here knows which broker it talks to; what only kmqtt has
@@ -16,7 +17,7 @@
 #
 # Identities: kmqtt-test / kmqtt-test-pw (password file: tls_passwd) on the plain and
 # password listeners; on the certificate listener the certificate's CN is the user name:
-# dev-1, dev-2, dev-3, dev-later may use every topic, dev-acl only tls/u/dev-acl/#
+# dev-1 to dev-4 and dev-later may use every topic, dev-acl only tls/u/dev-acl/#
 # (tls_acl: the %u pattern).
 
 TLS_TIMEOUT=${TLS_TIMEOUT:-10}	# seconds for any one client
@@ -43,6 +44,8 @@ tls_acl() {	# tls_acl FILE
 	user dev-2
 	topic readwrite #
 	user dev-3
+	topic readwrite #
+	user dev-4
 	topic readwrite #
 	user dev-later
 	topic readwrite #
@@ -399,15 +402,19 @@ tls_check_identity_acl() {
 	return $rc
 }
 
-# tls_hold_start NAME CERT SECONDS: a live session of CERT (kmqtt-tls-raw hold, which
-# gives up after SECONDS) in the background; waits until it is up.
+# tls_hold_start NAME CERT SECONDS [kmqtt-tls-raw options]: a live session of CERT
+# (kmqtt-tls-raw hold, which gives up after SECONDS) in the background; waits until it is
+# up. Its pid in TLS_HOLD_PID.
 tls_hold_start() {
-	local out=$TLS_WORK/hold-$1.out
-	tls_raw "$2" -t "$3" hold >"$out" 2>&1 &
+	local out=$TLS_WORK/hold-$1.out name=$1 cert=$2 secs=$3
+	shift 3
+	tls_raw "$cert" "$@" -t "$secs" hold >"$out" 2>&1 &
+	# shellcheck disable=SC2034 # for the caller
+	TLS_HOLD_PID=$!
 	if tls_wait_line "$TLS_TIMEOUT" "$out" '^# hold: ready'; then
 		return 0
 	fi
-	notok "$1: a live session of $2 ($(tail -n 2 "$out" | tr '\n' ' '))"
+	notok "$name: a live session of $cert ($(tail -n 2 "$out" | tr '\n' ' '))"
 	return 1
 }
 

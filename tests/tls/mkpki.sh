@@ -8,7 +8,7 @@
 #   server                 CN=localhost, SAN DNS:localhost, IP:127.0.0.1, IP:::1
 #   dev-1, dev-2, dev-3    good client certificates (CN = the name)
 #   dev-acl                good client certificate for the %u ACL check
-#   dev-later              good now; pki_revoke (lib-tls.sh) revokes it during a test
+#   dev-later, dev-4       good now; pki_revoke (lib-tls.sh) revokes them during a test
 #   dev-revoked            revoked in crl.pem
 #   dev-expired            valid 2020-01-01 .. 2021-01-01
 #   dev-notyet             valid 2090-01-01 .. 2091-01-01
@@ -105,7 +105,7 @@ self_ca() {
 self_ca ca
 self_ca wrong-ca
 issue ca server localhost server_ext
-for n in dev-1 dev-2 dev-3 dev-acl dev-later dev-revoked; do
+for n in dev-1 dev-2 dev-3 dev-4 dev-acl dev-later dev-revoked; do
 	issue ca $n $n client_ext
 done
 issue ca dev-expired dev-expired client_ext 20200101000000Z 20210101000000Z
