@@ -152,8 +152,8 @@
 
 #define ORIGIN_LEAD_NS	20000000ULL	/* a step's schedule starts this far ahead */
 #define QUIET_NS	1000000000ULL	/* drain: nothing arrived for this long */
-#define SETTLE_MAX_NS	30000000000ULL	/* after a bad step: wait for the backlog at most */
-#define AUTO_BIND_ABOVE	20000		/* connections to 127.x before using 127.0.0.k */
+#define SETTLE_MAX_NS	30000000000ULL	/* after a bad step, wait at most this */
+#define AUTO_BIND_ABOVE	20000		/* to 127.x: more use 127.0.0.k too */
 
 struct opts O = {
 	.host = "127.0.0.1",
@@ -379,7 +379,8 @@ static void parse_opts(int argc, char **argv)
 			O.max_steps = (uint32_t)num("--max-steps", optarg, 1, 1000);
 			break;
 		case OPT_MAXPACKET:
-			O.max_packet = (uint32_t)num("--max-packet", optarg, 64, MQTT_MAX_PACKET_SIZE);
+			O.max_packet = (uint32_t)num("--max-packet", optarg, 64,
+						     MQTT_MAX_PACKET_SIZE);
 			break;
 		case OPT_BIND: O.bind = optarg; break;
 		case OPT_PREFIX: O.client_prefix = optarg; break;
@@ -683,7 +684,8 @@ static void run_step(double rate, double warm, double dur, struct step_result *r
 	wait_until(ctl.meas_start, "warm-up");
 	cpu_now(&u0, &s0);
 	/* The backlog (deliveries due but not received) halfway and at the end. */
-	wait_until(ctl.meas_start + (meas_end - ctl.meas_start) / 2, sc.traffic ? "measure" : "idle");
+	wait_until(ctl.meas_start + (meas_end - ctl.meas_start) / 2,
+		   sc.traffic ? "measure" : "idle");
 	live_sum(&l, e, NULL, NULL);
 	backlog_mid = l.expected > l.delivered ? l.expected - l.delivered : 0;
 	wait_until(meas_end, sc.traffic ? "measure" : "idle");

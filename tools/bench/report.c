@@ -217,7 +217,8 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 				"\"lost\":%llu,\"unsent\":%llu,\"duplicates\":%llu,"
 				"\"out_of_order\":%llu,\"delivered_per_s\":%.3f,"
 				"\"offered_per_s\":%.3f,\"qos\":%u,\"publishers\":%u,"
-				"\"subscribers\":%u,\"size_min\":%u,\"size_max\":%u,\"latency_us\":",
+				"\"subscribers\":%u,\"size_min\":%u,\"size_max\":%u,"
+				"\"latency_us\":",
 				i ? "," : "", ci->name, (unsigned long long)c->sent,
 				(unsigned long long)c->expected, (unsigned long long)c->delivered,
 				(unsigned long long)(c->expected > c->delivered ?

@@ -156,9 +156,9 @@ static void build_idle(struct scenario *s, const struct opts *o, uint8_t q)
  *   traffic   20 n     city/traffic/z<zone>/s<id>/speed      0    48-96 B     2/s
  *   parking   10 n     city/parking/lot<lot>/bay<bay>        1    32-48 B     1/10 s
  *   metering  5 n      city/meter/m<id>/kwh                  1    40-64 B     1/15 s
- *   police    n/5      city/police/cam<id>/event             1    8-32 KiB    bursts of 4 every 5 s
+ *   police    n/5      city/police/cam<id>/event             1    8-32 KiB    4 at once every 5 s
  *   fleet     20 n     city/fleet/v<id>/pos                  0    40-80 B     1/s
- *   domestic  50 n     city/home/h<id>/status                1    24-64 B     1/60 s, keepalive 10 s
+ *   domestic  50 n     city/home/h<id>/status                1    24-64 B     1/60 s, ping 10 s
  *
  * One back-office subscriber per class with a wildcard filter: city/traffic/#,
  * city/parking/#, city/meter/+/kwh, city/police/#, city/fleet/+/pos, city/home/+/status,

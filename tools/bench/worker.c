@@ -533,8 +533,8 @@ static void conn_start(struct conn *c)
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (n_bind_addrs) {
-		const struct sockaddr_storage *b =
-			&bind_addrs[(c->idx * (uint32_t)O.threads + (uint32_t)w->idx) % n_bind_addrs];
+		uint32_t k = c->idx * (uint32_t)O.threads + (uint32_t)w->idx;
+		const struct sockaddr_storage *b = &bind_addrs[k % n_bind_addrs];
 
 		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
 		if (bind(c->fd, (const struct sockaddr *)b,
