@@ -77,6 +77,26 @@ static json_object *conn_json(const struct kmq_conn_info *c, uint64_t now)
 	json_object_object_add(o, "connected_for_ms",
 			       json_object_new_int64((int64_t)since(now, c->connected_ms)));
 	json_object_object_add(o, "idle_ms", json_object_new_int64((int64_t)since(now, c->last_rx_ms)));
+	if (c->tls.present) {
+		json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "version", json_object_new_string(c->tls.version));
+		json_object_object_add(t, "cipher", json_object_new_string(c->tls.cipher));
+		json_object_object_add(o, "tls", t);
+	} else {
+		json_object_object_add(o, "tls", NULL);
+	}
+	if (c->tls.present && c->tls.cert_serial[0]) {
+		json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "cn", c->tls.cert_cn[0] ?
+				       json_object_new_string(c->tls.cert_cn) : NULL);
+		json_object_object_add(t, "serial", json_object_new_string(c->tls.cert_serial));
+		json_object_object_add(t, "issuer", json_object_new_string(c->tls.cert_issuer));
+		json_object_object_add(o, "cert", t);
+	} else {
+		json_object_object_add(o, "cert", NULL);
+	}
 	for (int s = 0; s <= KMQTT_CS_MAX; s++) {
 		if (c->have_stat[s] && kmq_conn_stat_name(s))
 			json_object_object_add(o, kmq_conn_stat_name(s),

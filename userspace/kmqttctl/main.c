@@ -22,6 +22,8 @@ static const struct {
 	{ "clients", cmd_clients, "connected MQTT clients" },
 	{ "kick", cmd_kick, "kick CLIENTID: disconnect a client" },
 	{ "stats", cmd_stats, "module, protocol-error and daemon counters" },
+	{ "revoke", cmd_revoke, "revoke --serial HEX | --cn NAME: revoke a client certificate" },
+	{ "reload", cmd_reload, "re-read kmqttd's configuration and files (as SIGHUP)" },
 };
 
 const char *ctl_errstr(int err)

@@ -12,30 +12,39 @@
  * checked: without a password file anybody could claim any name.
  */
 #include <stdio.h>
+#include <string.h>
+#include <openssl/ssl.h>
 #include "acl.h"
 #include "kmqttd.h"
 #include "passwd.h"
 
 int auth_load(const struct kmq_conf *c, struct auth *a, char *err, size_t errlen)
 {
-	a->pw = NULL;
-	a->acl = NULL;
+	memset(a, 0, sizeof(*a));
 	if (c->password_file && kmq_passwd_load(c->password_file, &a->pw, err, errlen))
-		return -1;
-	if (c->acl_file && kmq_acl_load(c->acl_file, &a->acl, err, errlen)) {
-		kmq_passwd_free(a->pw);
-		a->pw = NULL;
-		return -1;
-	}
+		goto fail;
+	if (c->acl_file && kmq_acl_load(c->acl_file, &a->acl, err, errlen))
+		goto fail;
+	/* TLS listeners: certificates, keys, CAs and CRLs, checked now (kmqttd -t too). */
+	for (unsigned int i = 0; i < c->n_listeners; i++)
+		if (c->listeners[i].tls && tls_ctx_new(&c->listeners[i], &a->tls[i], err, errlen))
+			goto fail;
+	if (revocations_load(c->revocation_file, &a->rev, err, errlen))
+		goto fail;
 	return 0;
+fail:
+	auth_free(a);
+	return -1;
 }
 
 void auth_free(struct auth *a)
 {
 	kmq_passwd_free(a->pw);
 	kmq_acl_free(a->acl);
-	a->pw = NULL;
-	a->acl = NULL;
+	for (unsigned int i = 0; i < KMQ_CONF_MAX_LISTENERS; i++)
+		SSL_CTX_free(a->tls[i]);
+	revocations_free(a->rev);
+	memset(a, 0, sizeof(*a));
 }
 
 enum auth_verdict auth_check(struct kmqttd *d, const struct mqtt_connect *c, bool *verified)

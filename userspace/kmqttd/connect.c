@@ -23,10 +23,11 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/ssl.h>
 #include "acl.h"
 #include "kmqttd.h"
 
-enum pc_state { PC_HEADER, PC_BODY, PC_LINGER };
+enum pc_state { PC_TLS, PC_HEADER, PC_BODY, PC_LINGER };
 
 struct pconn {
 	struct ev ev;		/* first: epoll events point here */
@@ -42,6 +43,11 @@ struct pconn {
 	struct mqtt_fixed_header fh;
 	uint8_t *body;
 	uint32_t have;		/* body bytes read; drained bytes while lingering */
+	/* TLS listeners: the handshake's state, then what it established. */
+	SSL *ssl;		/* during the handshake only */
+	struct tls_secret secret;
+	struct tls_identity *tls;	/* NULL: plain TCP */
+	bool use_identity;	/* the certificate's CN is the user name */
 };
 
 static void list_add_tail(struct pc_list *l, struct pconn *pc)
@@ -87,16 +93,19 @@ static void pc_free(struct kmqttd *d, struct pconn *pc)
 	 * module's socket would keep waking us with a pointer to freed memory.
 	 */
 	kmqttd_epoll_del(d, &pc->ev);
+	SSL_free(pc->ssl);
 	close(pc->ev.fd);
 	d->n_pending--;
 	if (pc->peer)
 		peer_put(d, pc->peer);
+	OPENSSL_cleanse(&pc->secret, sizeof(pc->secret));
+	free(pc->tls);
 	free(pc->body);
 	free(pc);
 }
 
 void connect_start(struct kmqttd *d, int fd, struct peer *peer,
-		   const struct sockaddr_storage *ss)
+		   const struct sockaddr_storage *ss, const struct listener *l)
 {
 	struct pconn *pc = calloc(1, sizeof(*pc));
 
@@ -111,9 +120,22 @@ void connect_start(struct kmqttd *d, int fd, struct peer *peer,
 	pc->state = PC_HEADER;
 	sockaddr_name(ss, pc->name, sizeof(pc->name));
 	sockaddr_ip(ss, pc->ip, sizeof(pc->ip));
+	/* connect_timeout covers the TLS handshake and the CONNECT. */
 	pc->deadline = kmqttd_now_ms() + (uint64_t)d->conf.connect_timeout * 1000;
 	list_add_tail(&d->pending, pc);
 	d->n_pending++;
+	if (l->tls) {
+		pc->state = PC_TLS;
+		pc->use_identity = l->conf_idx >= 0 &&
+			d->conf.listeners[l->conf_idx].t.use_identity_as_username;
+		pc->tls = calloc(1, sizeof(*pc->tls));
+		pc->ssl = pc->tls ? tls_new(l->tls, fd, &pc->secret) : NULL;
+		if (!pc->ssl) {
+			d->stats[DS_ACCEPT_ERRORS]++;
+			pc_free(d, pc);
+			return;
+		}
+	}
 	if (kmqttd_epoll_add(d, &pc->ev, EPOLLIN | EPOLLRDHUP) < 0) {
 		d->stats[DS_ACCEPT_ERRORS]++;
 		pc_free(d, pc);
@@ -198,6 +220,7 @@ static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_conne
 		.tx_queue = d->conf.max_queued_messages,
 		.inflight = d->conf.max_inflight_messages,
 	};
+	const struct tls_identity *t = pc->tls;
 	char pid[96], pu[96];
 	uint64_t conn_id;
 	int ret;
@@ -205,6 +228,15 @@ static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_conne
 	for (unsigned int i = 0; rules && i < rules->n; i++) {
 		filters[i] = rules->rule[i].filter;
 		access[i] = rules->rule[i].access;
+	}
+	if (t) {
+		p.tls_version = t->version;
+		p.tls_cipher = t->cipher;
+		if (t->has_cert) {
+			p.cert_cn = t->cn[0] ? t->cn : NULL;
+			p.cert_serial = t->serial;
+			p.cert_issuer = t->issuer;
+		}
 	}
 	printable(id, strlen(id), pid, sizeof(pid));
 	if (d->link != MODULE_REGISTERED) {
@@ -300,6 +332,21 @@ static void process(struct kmqttd *d, struct pconn *pc)
 		refuse(d, pc, MQTT_RC311_ID_REJECTED);
 		return;
 	}
+	if (pc->use_identity) {
+		/* The certificate is the credential: its CN is the user name, as mosquitto. */
+		if (!pc->tls->cn[0]) {
+			d->stats[DS_AUTH_FAILED]++;
+			log_limited(d, RL_AUTH, KMQ_LOG_WARNING,
+				    "client %s from %s refused: its certificate has no common name to use as user name",
+				    pid, pc->ip);
+			refuse(d, pc, MQTT_RC311_NOT_AUTHORIZED);
+			return;
+		}
+		snprintf(user, sizeof(user), "%s", pc->tls->cn);
+		printable(user, strlen(user), pu, sizeof(pu));
+		verified = true;
+		goto authenticated;
+	}
 	if (c->has_username) {
 		printable(c->username.s, c->username.len, pu, sizeof(pu));
 		if (c->username.len > KMQTT_MAX_USERNAME) {
@@ -339,6 +386,7 @@ static void process(struct kmqttd *d, struct pconn *pc)
 		refuse(d, pc, MQTT_RC311_SERVER_UNAVAILABLE);
 		return;
 	}
+authenticated:
 	if (c->will) {
 		d->stats[DS_WILLS_NOT_SUPPORTED]++;
 		log_limited(d, RL_WILL, KMQ_LOG_NOTICE,
@@ -361,7 +409,8 @@ static void process(struct kmqttd *d, struct pconn *pc)
 				    pid, rules.dropped);
 		}
 	}
-	hand_off(d, pc, c, id, c->has_username ? user : NULL, have_rules ? &rules : NULL);
+	hand_off(d, pc, c, id, c->has_username || pc->use_identity ? user : NULL,
+		 have_rules ? &rules : NULL);
 	if (have_rules)
 		kmq_acl_rules_free(&rules);
 }
@@ -443,6 +492,52 @@ static void drain(struct kmqttd *d, struct pconn *pc)
 	pc_free(d, pc);
 }
 
+/* One step of the TLS handshake; true when it is done and the CONNECT may be read. */
+static bool handshake(struct kmqttd *d, struct pconn *pc)
+{
+	struct epoll_event ev = { .data.ptr = &pc->ev };
+	char why[256];
+
+	switch (tls_handshake(pc->ssl, pc->tls, &pc->secret, why, sizeof(why))) {
+	case TLS_DONE:
+		break;
+	case TLS_WANT_READ:
+	case TLS_WANT_WRITE:
+		ev.events = EPOLLRDHUP | (SSL_want_write(pc->ssl) ? EPOLLOUT : EPOLLIN);
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, pc->ev.fd, &ev);
+		return false;
+	case TLS_REVOKED:
+		d->stats[DS_TLS_REVOKED]++;
+		log_limited(d, RL_TLS, KMQ_LOG_WARNING, "TLS handshake with %s refused: %s",
+			    pc->name, why);
+		pc_free(d, pc);
+		return false;
+	case TLS_FAILED:
+		d->stats[DS_TLS_HANDSHAKE_FAILED]++;
+		log_limited(d, RL_TLS, KMQ_LOG_NOTICE, "TLS handshake with %s failed: %s",
+			    pc->name, why);
+		pc_free(d, pc);
+		return false;
+	case TLS_NOT_OFFLOADED:
+		d->stats[DS_TLS_NOT_OFFLOADED]++;
+		log_limited(d, RL_TLS, KMQ_LOG_WARNING,
+			    "TLS client %s refused: kernel TLS cannot carry it (%s)", pc->name, why);
+		pc_free(d, pc);
+		return false;
+	}
+	d->stats[DS_TLS_HANDSHAKES]++;
+	log_debug("TLS handshake with %s: %s %s%s%s", pc->name, pc->tls->version,
+		  pc->tls->cipher, pc->tls->has_cert ? ", certificate CN " : "",
+		  pc->tls->has_cert ? pc->tls->cn : "");
+	/* From here the kernel decrypts: the CONNECT is read with recv() like plain TCP. */
+	SSL_free(pc->ssl);
+	pc->ssl = NULL;
+	pc->state = PC_HEADER;
+	ev.events = EPOLLIN | EPOLLRDHUP;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, pc->ev.fd, &ev);
+	return true;
+}
+
 void connect_on_event(struct kmqttd *d, struct pconn *pc, uint32_t events)
 {
 	(void)events;
@@ -450,6 +545,8 @@ void connect_on_event(struct kmqttd *d, struct pconn *pc, uint32_t events)
 		drain(d, pc);
 		return;
 	}
+	if (pc->state == PC_TLS && !handshake(d, pc))
+		return;
 	if (read_connect(d, pc) == 1)
 		process(d, pc);
 }

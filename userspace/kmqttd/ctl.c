@@ -218,6 +218,57 @@ static json_object *stats_json(struct kmqttd *d)
 	return o;
 }
 
+static json_object *error_json(const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+/* "revoke serial HEX" or "revoke cn NAME" (the name is the rest of the request). */
+static json_object *revoke_json(struct kmqttd *d, char *args)
+{
+	char err[512];
+	char *kind, *value, *save = NULL;
+	bool by_serial;
+	json_object *o;
+	int closed;
+
+	kind = strtok_r(args, " ", &save);
+	value = save;
+	if (!kind || !value || !*value || (strcmp(kind, "serial") && strcmp(kind, "cn")))
+		return error_json("usage: revoke serial HEX | revoke cn NAME");
+	value[strcspn(value, "\n")] = 0;
+	by_serial = !strcmp(kind, "serial");
+	if (revoke_add(d, by_serial, value, err, sizeof(err)))
+		return error_json(err);
+	closed = revoke_sweep(d);
+	o = json_object_new_object();
+	json_object_object_add(o, "revoked", json_object_new_string(value));
+	json_object_object_add(o, "by", json_object_new_string(kind));
+	json_object_object_add(o, "file", json_object_new_string(d->conf.revocation_file));
+	json_object_object_add(o, "closed", json_object_new_int(closed < 0 ? 0 : closed));
+	if (d->link != MODULE_REGISTERED)
+		json_object_object_add(o, "warning",
+				       json_object_new_string("kmqtt.ko is not loaded: no live session to close"));
+	return o;
+}
+
+static json_object *reload_json(struct kmqttd *d)
+{
+	char err[640];
+	json_object *o;
+	int closed = kmqttd_reload(d, "kmqttctl reload", err, sizeof(err));
+
+	if (closed < 0)
+		return error_json(err);
+	o = json_object_new_object();
+	json_object_object_add(o, "reloaded", json_object_new_string(d->conf_path));
+	json_object_object_add(o, "closed", json_object_new_int(closed));
+	return o;
+}
+
 static json_object *handle(struct kmqttd *d, char *req)
 {
 	char *save = NULL;
@@ -228,6 +279,10 @@ static json_object *handle(struct kmqttd *d, char *req)
 		return status_json(d);
 	if (cmd && !strcmp(cmd, "stats"))
 		return stats_json(d);
+	if (cmd && !strcmp(cmd, "revoke"))
+		return revoke_json(d, save);
+	if (cmd && !strcmp(cmd, "reload"))
+		return reload_json(d);
 	o = json_object_new_object();
 	json_object_object_add(o, "error", json_object_new_string(cmd ? "unknown command" : "empty request"));
 	if (cmd)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <openssl/types.h>
 #include "conf.h"
 #include "log.h"
 #include "nl.h"
@@ -48,7 +49,7 @@ enum ev_kind {
 	EV_NL_CTRL,		/* generic netlink controller notifications */
 	EV_NL_DAEMON,		/* the registered kmqtt socket: events from the module */
 	EV_LISTENER,
-	EV_PENDING,		/* a client whose CONNECT is being read */
+	EV_PENDING,		/* a client in its TLS handshake or sending its CONNECT */
 };
 
 struct ev {
@@ -84,6 +85,11 @@ enum dstat {
 	DS_CONNS_CLOSED,
 	DS_EVENTS_LOST,
 	DS_RESYNCS,
+	DS_TLS_HANDSHAKES,
+	DS_TLS_HANDSHAKE_FAILED,
+	DS_TLS_REVOKED,
+	DS_TLS_NOT_OFFLOADED,
+	DS_REVOKED_DISCONNECTS,
 	__DS_MAX
 };
 
@@ -94,7 +100,8 @@ struct ratelog {
 	unsigned long suppressed;
 };
 
-enum rl_kind { RL_REFUSED, RL_INVALID, RL_AUTH, RL_MODULE, RL_WILL, RL_ACCEPT, RL_ACL, __RL_MAX };
+enum rl_kind { RL_REFUSED, RL_INVALID, RL_AUTH, RL_MODULE, RL_WILL, RL_ACCEPT, RL_ACL, RL_TLS,
+	       __RL_MAX };
 
 /* An IP address as 16 bytes (IPv4 as ::ffff:a.b.c.d), the key of the per-IP table. */
 struct ip_key {
@@ -103,6 +110,9 @@ struct ip_key {
 
 struct peer;
 struct pconn;
+struct revocations;
+struct kmqttd;
+struct kmq_conn_tls;
 struct hconn;
 
 /* Pending connections in deadline order (each list has one timeout: append keeps it). */
@@ -114,13 +124,62 @@ struct listener {
 	struct ev ev;
 	char name[64];		/* "[::]:1883", "127.0.0.1:1883" */
 	uint64_t paused_until;	/* 0: accepting */
+	int conf_idx;		/* its entry in conf.listeners; -1: the loopback default */
+	SSL_CTX *tls;		/* a reference; NULL: plain MQTT */
 };
 
-/* The password and ACL files in force. */
+/* The password, ACL and TLS files in force (all re-read together by SIGHUP). */
 struct auth {
 	struct kmq_passwd *pw;	/* NULL: no password_file */
 	struct kmq_acl *acl;	/* NULL: no acl_file (everything allowed) */
+	SSL_CTX *tls[KMQ_CONF_MAX_LISTENERS];	/* by conf.listeners index; NULL: plain */
+	struct revocations *rev;	/* revocation_file */
 };
+
+/* tls.c: the handshake, kernel TLS, the client certificate's identity. */
+struct tls_secret {
+	uint8_t secret[48];	/* the client's TLS 1.3 application traffic secret */
+	uint8_t len;
+};
+
+struct tls_identity {
+	bool has_cert;
+	char version[KMQTT_MAX_TLS_VERSION + 1];
+	char cipher[KMQTT_MAX_TLS_CIPHER + 1];
+	char cn[KMQTT_MAX_USERNAME + 1];	/* "" if the subject has none */
+	char serial[KMQTT_MAX_CERT_SERIAL + 1];
+	char issuer[KMQTT_MAX_CERT_ISSUER + 1];
+};
+
+enum tls_step {
+	TLS_DONE,		/* handshake done, kTLS on both ways */
+	TLS_WANT_READ,
+	TLS_WANT_WRITE,
+	TLS_FAILED,		/* handshake failed (bad certificate, protocol, ...) */
+	TLS_REVOKED,		/* the client certificate is in the CRL */
+	TLS_NOT_OFFLOADED,	/* kernel TLS could not take both directions */
+};
+
+int tls_ctx_new(const struct kmq_listener *l, SSL_CTX **out, char *err, size_t errlen);
+int tls_kernel_probe(char *err, size_t errlen);
+SSL *tls_new(SSL_CTX *ctx, int fd, struct tls_secret *s);
+enum tls_step tls_handshake(SSL *ssl, struct tls_identity *id, struct tls_secret *s,
+			    char *why, size_t whylen);
+void tls_serial_normalize(char *s);
+bool tls_serial_valid(const char *s);
+void tls_serial_of(const ASN1_INTEGER *ai, char *buf, size_t len);
+/* Is (issuer, serial) in one of the CRLs of @ctx? For live sessions after a reload. */
+bool tls_crl_revoked(SSL_CTX *ctx, const char *issuer, const char *serial);
+void tls_set_revocations(const struct revocations *r);
+
+/* revoke.c: kmqttctl revoke's persistent list, and closing revoked live sessions. */
+int revocations_load(const char *path, struct revocations **out, char *err, size_t errlen);
+void revocations_free(struct revocations *r);
+bool revoked(const struct revocations *r, const char *serial, const char *cn);
+/* Append to the file (durably) and to the list. 0, or -1 with a message in @err. */
+int revoke_add(struct kmqttd *d, bool by_serial, const char *value, char *err, size_t errlen);
+/* Close live sessions whose certificate is revoked (list or CRL). Returns how many. */
+int revoke_sweep(struct kmqttd *d);
 
 struct peers {
 	struct peer **bucket;
@@ -169,6 +228,8 @@ struct kmqttd {
 };
 
 uint64_t kmqttd_now_ms(void);
+/* SIGHUP and kmqttctl reload: -1 (error in @err), or the revoked sessions closed. */
+int kmqttd_reload(struct kmqttd *d, const char *who, char *err, size_t errlen);
 int kmqttd_epoll_add(struct kmqttd *d, struct ev *ev, uint32_t events);
 void kmqttd_epoll_del(struct kmqttd *d, struct ev *ev);
 
@@ -193,6 +254,7 @@ void listen_close(struct kmqttd *d);
 void listen_on_accept(struct kmqttd *d, struct listener *l);
 void listen_sweep(struct kmqttd *d, uint64_t now);
 bool listen_conf_changed(const struct kmq_conf *a, const struct kmq_conf *b);
+void listen_update_tls(struct kmqttd *d);
 /* "a.b.c.d:port" or "[v6]:port" */
 void sockaddr_name(const struct sockaddr_storage *ss, char *buf, size_t len);
 /* The address alone, IPv4-mapped IPv6 shown as IPv4. */
@@ -200,7 +262,7 @@ void sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 /* connect.c */
 void connect_start(struct kmqttd *d, int fd, struct peer *peer,
-		   const struct sockaddr_storage *ss);
+		   const struct sockaddr_storage *ss, const struct listener *l);
 void connect_on_event(struct kmqttd *d, struct pconn *pc, uint32_t events);
 /* Expire pending connections; returns ms until the next deadline (or -1: none). */
 int connect_sweep(struct kmqttd *d, uint64_t now);

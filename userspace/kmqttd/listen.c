@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/ssl.h>
 #include "kmqttd.h"
 
 void sockaddr_ip(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -47,8 +48,11 @@ void sockaddr_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 	}
 }
 
-/* One listening socket; @address NULL: every address (IPv6 dual-stack, or IPv4). */
-static int open_one(struct kmqttd *d, const char *address, uint16_t port)
+/*
+ * One listening socket; @address NULL: every address (IPv6 dual-stack, or IPv4).
+ * @conf_idx: its entry in conf.listeners (-1 for the default), for its TLS context.
+ */
+static int open_one(struct kmqttd *d, const char *address, uint16_t port, int conf_idx)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in6 *s6 = (void *)&ss;
@@ -92,10 +96,14 @@ static int open_one(struct kmqttd *d, const char *address, uint16_t port)
 		goto fail;
 	l->ev = (struct ev){ .kind = EV_LISTENER, .fd = fd };
 	l->paused_until = 0;
+	l->conf_idx = conf_idx;
+	l->tls = conf_idx >= 0 ? d->auth.tls[conf_idx] : NULL;
 	if (kmqttd_epoll_add(d, &l->ev, EPOLLIN) < 0)
 		goto fail;
+	if (l->tls)
+		SSL_CTX_up_ref(l->tls);
 	d->n_listeners++;
-	log_info("listening for MQTT on %s", l->name);
+	log_info("listening for MQTT%s on %s", l->tls ? " over TLS" : "", l->name);
 	return 0;
 fail:
 	ret = -errno;
@@ -113,15 +121,15 @@ int listen_open(struct kmqttd *d)
 		/* No listener configured: local clients only, as mosquitto 2 does. */
 		log_notice("no 'listener' configured: listening on the loopback addresses, port %d",
 			   KMQ_CONF_DEFAULT_PORT);
-		ret = open_one(d, "127.0.0.1", KMQ_CONF_DEFAULT_PORT);
+		ret = open_one(d, "127.0.0.1", KMQ_CONF_DEFAULT_PORT, -1);
 		if (ret)
 			return ret;
-		if (open_one(d, "::1", KMQ_CONF_DEFAULT_PORT))
+		if (open_one(d, "::1", KMQ_CONF_DEFAULT_PORT, -1))
 			log_notice("no IPv6 loopback listener; IPv4 only");
 		return 0;
 	}
 	for (unsigned int i = 0; i < d->conf.n_listeners; i++) {
-		ret = open_one(d, d->conf.listeners[i].address, d->conf.listeners[i].port);
+		ret = open_one(d, d->conf.listeners[i].address, d->conf.listeners[i].port, (int)i);
 		if (ret)
 			return ret;
 	}
@@ -130,9 +138,27 @@ int listen_open(struct kmqttd *d)
 
 void listen_close(struct kmqttd *d)
 {
-	for (unsigned int i = 0; i < d->n_listeners; i++)
+	for (unsigned int i = 0; i < d->n_listeners; i++) {
 		close(d->listeners[i].ev.fd);
+		SSL_CTX_free(d->listeners[i].tls);
+		d->listeners[i].tls = NULL;
+	}
 	d->n_listeners = 0;
+}
+
+/* After a reload with the same listeners: new connections use the new TLS files. */
+void listen_update_tls(struct kmqttd *d)
+{
+	for (unsigned int i = 0; i < d->n_listeners; i++) {
+		struct listener *l = &d->listeners[i];
+		SSL_CTX *ctx = l->conf_idx >= 0 ? d->auth.tls[l->conf_idx] : NULL;
+
+		if (!ctx || !l->tls)
+			continue;
+		SSL_CTX_up_ref(ctx);
+		SSL_CTX_free(l->tls);
+		l->tls = ctx;
+	}
 }
 
 bool listen_conf_changed(const struct kmq_conf *a, const struct kmq_conf *b)
@@ -142,7 +168,7 @@ bool listen_conf_changed(const struct kmq_conf *a, const struct kmq_conf *b)
 	for (unsigned int i = 0; i < a->n_listeners; i++) {
 		const struct kmq_listener *x = &a->listeners[i], *y = &b->listeners[i];
 
-		if (x->port != y->port || !x->address != !y->address ||
+		if (x->port != y->port || x->tls != y->tls || !x->address != !y->address ||
 		    (x->address && strcmp(x->address, y->address)))
 			return true;
 	}
@@ -177,7 +203,8 @@ static void refuse(struct kmqttd *d, int fd, enum dstat why, const char *peer, c
 	log_limited(d, RL_REFUSED, KMQ_LOG_WARNING, "refused connection from %s: %s", peer, what);
 }
 
-static void admit(struct kmqttd *d, int fd, const struct sockaddr_storage *ss, uint64_t now)
+static void admit(struct kmqttd *d, const struct listener *l, int fd,
+		  const struct sockaddr_storage *ss, uint64_t now)
 {
 	long max = d->conf.max_connections, per_ip = d->conf.max_connections_per_ip;
 	char name[INET6_ADDRSTRLEN + 8];
@@ -205,7 +232,7 @@ static void admit(struct kmqttd *d, int fd, const struct sockaddr_storage *ss, u
 		return;
 	}
 	peer_hold(p);
-	connect_start(d, fd, p, ss);
+	connect_start(d, fd, p, ss, l);
 }
 
 void listen_on_accept(struct kmqttd *d, struct listener *l)
@@ -219,7 +246,7 @@ void listen_on_accept(struct kmqttd *d, struct listener *l)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
-			admit(d, fd, &ss, now);
+			admit(d, l, fd, &ss, now);
 			continue;
 		}
 		switch (errno) {

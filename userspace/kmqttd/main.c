@@ -36,48 +36,45 @@ uint64_t kmqttd_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The configuration and the files it names; -1 with the error printed. */
+/* The configuration and the files it names; -1 with the error in @err. */
 static int load_all(const char *path, bool explicit, struct kmq_conf *c, struct auth *a,
-		    bool quiet_stderr)
+		    char *err, size_t errlen)
 {
-	char err[640];
-
 	kmq_conf_init(c);
-	a->pw = NULL;
-	a->acl = NULL;
-	if (path && (explicit || access(path, F_OK) == 0) &&
-	    kmq_conf_load(path, c, err, sizeof(err)))
-		goto fail;
-	if (auth_load(c, a, err, sizeof(err)))
-		goto fail;
+	memset(a, 0, sizeof(*a));
+	if ((path && (explicit || access(path, F_OK) == 0) &&
+	     kmq_conf_load(path, c, err, errlen)) ||
+	    auth_load(c, a, err, errlen)) {
+		kmq_conf_free(c);
+		return -1;
+	}
 	return 0;
-fail:
-	if (quiet_stderr)
-		log_err("%s", err);
-	else
-		fprintf(stderr, "kmqttd: %s\n", err);
-	kmq_conf_free(c);
-	return -1;
 }
 
-static void reload(struct kmqttd *d)
+int kmqttd_reload(struct kmqttd *d, const char *who, char *err, size_t errlen)
 {
 	struct kmq_conf c;
 	struct auth a;
+	bool listeners_changed;
+	int closed;
 
 	if (!d->conf_path) {
-		log_info("SIGHUP: no configuration file to re-read");
-		return;
+		snprintf(err, errlen, "no configuration file to re-read");
+		log_info("%s: %s", who, err);
+		return -1;
 	}
-	/* All or nothing: a bad config or a bad password/ACL file keeps everything. */
-	if (load_all(d->conf_path, true, &c, &a, true)) {
-		log_err("SIGHUP: keeping the running configuration, password and ACL files");
-		return;
+	/* All or nothing: a bad config or a bad password/ACL/TLS file keeps everything. */
+	if (load_all(d->conf_path, true, &c, &a, err, errlen)) {
+		log_err("%s: %s", who, err);
+		log_err("%s: keeping the running configuration and files", who);
+		return -1;
 	}
+	listeners_changed = listen_conf_changed(&c, &d->conf);
 	if (strcmp(c.control_socket, d->conf.control_socket))
-		log_notice("SIGHUP: control_socket changes take effect at restart");
-	if (listen_conf_changed(&c, &d->conf))
-		log_notice("SIGHUP: listener changes take effect at restart");
+		log_notice("%s: control_socket changes take effect at restart", who);
+	if (listeners_changed)
+		log_notice("%s: listener changes take effect at restart (TLS listeners keep their files until then)",
+			   who);
 	kmq_log_set_level(c.log_level);
 	free(c.control_socket);
 	c.control_socket = d->conf.control_socket;
@@ -86,7 +83,13 @@ static void reload(struct kmqttd *d)
 	d->conf = c;
 	auth_free(&d->auth);
 	d->auth = a;
-	log_info("SIGHUP: configuration %s re-read", d->conf_path);
+	if (!listeners_changed)
+		listen_update_tls(d);
+	tls_set_revocations(d->auth.rev);
+	log_info("%s: configuration %s re-read", who, d->conf_path);
+	/* Sessions whose certificate became revoked (CRL or list) go now. */
+	closed = revoke_sweep(d);
+	return closed < 0 ? 0 : closed;
 }
 
 int kmqttd_epoll_add(struct kmqttd *d, struct ev *ev, uint32_t events)
@@ -149,6 +152,19 @@ static int setup(struct kmqttd *d)
 	ret = module_connect(d);
 	if (ret)
 		return ret;
+	for (unsigned int i = 0; i < d->conf.n_listeners; i++) {
+		char err[256];
+
+		if (!d->conf.listeners[i].tls)
+			continue;
+		/* Without kernel TLS no TLS client could be handed over: say so at start. */
+		if (tls_kernel_probe(err, sizeof(err))) {
+			log_err("listener %u is TLS but %s", d->conf.listeners[i].port, err);
+			return -EPROTONOSUPPORT;
+		}
+		break;
+	}
+	tls_set_revocations(d->auth.rev);
 	if (d->conf.password_file)
 		log_info("password file %s: %zu users", d->conf.password_file,
 			 kmq_passwd_count(d->auth.pw));
@@ -165,7 +181,9 @@ static void on_signal(struct kmqttd *d)
 
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			reload(d);
+			char err[640];
+
+			kmqttd_reload(d, "SIGHUP", err, sizeof(err));
 		} else {
 			log_info("%s: shutting down", strsignal((int)si.ssi_signo));
 			d->stop = true;
@@ -257,6 +275,7 @@ int main(int argc, char **argv)
 	struct kmqttd d = { .epfd = -1, .sig.fd = -1, .ctl.fd = -1 };
 	const char *conf_path = KMQ_CONF_DEFAULT;
 	bool explicit = false, test = false, verbose = false;
+	char err[640];
 	int opt, ret;
 
 	while ((opt = getopt(argc, argv, "c:tvVh")) != -1) {
@@ -286,8 +305,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_all(conf_path, explicit, &d.conf, &d.auth, false))
+	if (load_all(conf_path, explicit, &d.conf, &d.auth, err, sizeof(err))) {
+		fprintf(stderr, "kmqttd: %s\n", err);
 		return 2;
+	}
 	if (explicit || access(conf_path, F_OK) == 0)
 		d.conf_path = conf_path;
 	if (test) {

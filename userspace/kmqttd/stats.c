@@ -35,6 +35,11 @@ static const char *const dstat_names[__DS_MAX] = {
 	[DS_CONNS_CLOSED] = "conns_closed",
 	[DS_EVENTS_LOST] = "events_lost",
 	[DS_RESYNCS] = "resyncs",
+	[DS_TLS_HANDSHAKES] = "tls_handshakes",
+	[DS_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
+	[DS_TLS_REVOKED] = "tls_revoked",
+	[DS_TLS_NOT_OFFLOADED] = "tls_not_offloaded",
+	[DS_REVOKED_DISCONNECTS] = "revoked_disconnects",
 };
 
 const char *dstat_name(enum dstat s)

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,134 @@ static int opt_max_inflight_messages(struct parse_ctx *p, int argc, char **argv)
 	return 0;
 }
 
+/* The listener that per-listener (TLS) options apply to: the last one configured. */
+static struct kmq_listener *tls_listener(struct parse_ctx *p, const char *opt, unsigned int bit)
+{
+	struct kmq_listener *l;
+
+	if (!p->c->n_listeners) {
+		fail(p, "'%s' applies to a listener: put it after a 'listener' line", opt);
+		return NULL;
+	}
+	l = &p->c->listeners[p->c->n_listeners - 1];
+	if (l->t.seen & bit) {
+		fail(p, "'%s' is set more than once for listener %u (line %u)", opt, l->port, l->line);
+		return NULL;
+	}
+	l->t.seen |= bit;
+	return l;
+}
+
+enum { T_CAFILE, T_CERTFILE, T_KEYFILE, T_CRLFILE, T_CIPHERS, T_CIPHERSUITES, T_REQUIRE,
+       T_IDENTITY, T_VERSION };
+
+static int tls_path(struct parse_ctx *p, char **argv, unsigned int bit, size_t off)
+{
+	struct kmq_listener *l = tls_listener(p, argv[0], 1u << bit);
+
+	return l ? set_path(p, argv[0], argv[1], (char **)((char *)&l->t + off)) : -1;
+}
+
+static int opt_cafile(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return tls_path(p, argv, T_CAFILE, offsetof(struct kmq_tls_conf, cafile));
+}
+
+static int opt_certfile(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return tls_path(p, argv, T_CERTFILE, offsetof(struct kmq_tls_conf, certfile));
+}
+
+static int opt_keyfile(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return tls_path(p, argv, T_KEYFILE, offsetof(struct kmq_tls_conf, keyfile));
+}
+
+static int opt_crlfile(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return tls_path(p, argv, T_CRLFILE, offsetof(struct kmq_tls_conf, crlfile));
+}
+
+static int tls_string(struct parse_ctx *p, char **argv, char **out)
+{
+	if (!*argv[1])
+		return fail(p, "'%s' needs a value", argv[0]);
+	*out = strdup(argv[1]);
+	return *out ? 0 : fail(p, "out of memory");
+}
+
+static int opt_ciphers(struct parse_ctx *p, int argc, char **argv)
+{
+	struct kmq_listener *l = tls_listener(p, argv[0], 1u << T_CIPHERS);
+
+	(void)argc;
+	return l ? tls_string(p, argv, &l->t.ciphers) : -1;
+}
+
+static int opt_ciphersuites(struct parse_ctx *p, int argc, char **argv)
+{
+	struct kmq_listener *l = tls_listener(p, argv[0], 1u << T_CIPHERSUITES);
+
+	(void)argc;
+	return l ? tls_string(p, argv, &l->t.ciphersuites) : -1;
+}
+
+static int parse_bool(struct parse_ctx *p, const char *opt, const char *v, bool *out)
+{
+	if (!strcmp(v, "true"))
+		*out = true;
+	else if (!strcmp(v, "false"))
+		*out = false;
+	else
+		return fail(p, "%s must be true or false, got '%s'", opt, v);
+	return 0;
+}
+
+static int opt_require_certificate(struct parse_ctx *p, int argc, char **argv)
+{
+	struct kmq_listener *l = tls_listener(p, argv[0], 1u << T_REQUIRE);
+
+	(void)argc;
+	return l ? parse_bool(p, argv[0], argv[1], &l->t.require_certificate) : -1;
+}
+
+static int opt_use_identity_as_username(struct parse_ctx *p, int argc, char **argv)
+{
+	struct kmq_listener *l = tls_listener(p, argv[0], 1u << T_IDENTITY);
+
+	(void)argc;
+	return l ? parse_bool(p, argv[0], argv[1], &l->t.use_identity_as_username) : -1;
+}
+
+static int opt_tls_version(struct parse_ctx *p, int argc, char **argv)
+{
+	struct kmq_listener *l = tls_listener(p, argv[0], 1u << T_VERSION);
+
+	(void)argc;
+	if (!l)
+		return -1;
+	if (!strcmp(argv[1], "tlsv1.2"))
+		l->t.min_version = 0x0303;
+	else if (!strcmp(argv[1], "tlsv1.3"))
+		l->t.min_version = 0x0304;
+	else if (!strcmp(argv[1], "tlsv1.1") || !strcmp(argv[1], "tlsv1"))
+		return fail(p, "tls_version %s is refused: kmqtt speaks TLS 1.2 and 1.3 only",
+			    argv[1]);
+	else
+		return fail(p, "tls_version must be tlsv1.2 or tlsv1.3, got '%s'", argv[1]);
+	return 0;
+}
+
+static int opt_revocation_file(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return set_path(p, "revocation_file", argv[1], &p->c->revocation_file);
+}
+
 static const struct option {
 	const char *name;
 	int min_args, max_args;
@@ -250,6 +379,16 @@ static const struct option {
 	{ "max_keepalive", 1, 1, false, opt_max_keepalive },
 	{ "max_queued_messages", 1, 1, false, opt_max_queued_messages },
 	{ "max_inflight_messages", 1, 1, false, opt_max_inflight_messages },
+	{ "cafile", 1, 1, true, opt_cafile },
+	{ "certfile", 1, 1, true, opt_certfile },
+	{ "keyfile", 1, 1, true, opt_keyfile },
+	{ "crlfile", 1, 1, true, opt_crlfile },
+	{ "ciphers", 1, 1, true, opt_ciphers },
+	{ "ciphersuites", 1, 1, true, opt_ciphersuites },
+	{ "require_certificate", 1, 1, true, opt_require_certificate },
+	{ "use_identity_as_username", 1, 1, true, opt_use_identity_as_username },
+	{ "tls_version", 1, 1, true, opt_tls_version },
+	{ "revocation_file", 1, 1, false, opt_revocation_file },
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= 32, "parse_ctx.seen has 32 bits");
@@ -264,15 +403,27 @@ void kmq_conf_init(struct kmq_conf *c)
 	c->max_connections_per_ip = KMQ_UNLIMITED;
 	c->connect_rate_per_ip = KMQ_UNLIMITED;
 	c->connect_timeout = KMQ_CONF_DEFAULT_CONNECT_TIMEOUT;
+	c->revocation_file = strdup(KMQ_CONF_DEFAULT_REVOCATION_FILE);
 }
 
 void kmq_conf_free(struct kmq_conf *c)
 {
 	free(c->control_socket);
 	c->control_socket = NULL;
-	for (unsigned int i = 0; i < c->n_listeners; i++)
+	for (unsigned int i = 0; i < c->n_listeners; i++) {
+		struct kmq_tls_conf *t = &c->listeners[i].t;
+
 		free(c->listeners[i].address);
+		free(t->cafile);
+		free(t->certfile);
+		free(t->keyfile);
+		free(t->crlfile);
+		free(t->ciphers);
+		free(t->ciphersuites);
+	}
 	c->n_listeners = 0;
+	free(c->revocation_file);
+	c->revocation_file = NULL;
 	free(c->password_file);
 	c->password_file = NULL;
 	free(c->acl_file);
@@ -364,9 +515,36 @@ int kmq_read_lines(const char *path, int (*fn)(void *ctx, char *line, unsigned i
 	return ret;
 }
 
+/* Per-listener TLS options must make a whole TLS listener. */
+static int check_tls(struct parse_ctx *p)
+{
+	for (unsigned int i = 0; i < p->c->n_listeners; i++) {
+		struct kmq_listener *l = &p->c->listeners[i];
+
+		p->line = l->line;
+		if (!l->t.seen)
+			continue;
+		if (!l->t.certfile || !l->t.keyfile)
+			return fail(p, "listener %u has TLS options but no %s: TLS needs certfile and keyfile",
+				    l->port, l->t.certfile ? "keyfile" : "certfile");
+		if ((l->t.require_certificate || l->t.crlfile) && !l->t.cafile)
+			return fail(p, "listener %u: %s needs a cafile to verify client certificates",
+				    l->port, l->t.require_certificate ? "require_certificate" : "crlfile");
+		if (l->t.use_identity_as_username && !l->t.require_certificate)
+			return fail(p, "listener %u: use_identity_as_username needs require_certificate true",
+				    l->port);
+		l->tls = true;
+		if (!l->t.min_version)
+			l->t.min_version = 0x0303;
+	}
+	return 0;
+}
+
 int kmq_conf_load(const char *path, struct kmq_conf *c, char *err, size_t errlen)
 {
 	struct parse_ctx p = { .path = path, .err = err, .errlen = errlen, .c = c };
 
-	return kmq_read_lines(path, parse_line, &p, err, errlen);
+	if (kmq_read_lines(path, parse_line, &p, err, errlen))
+		return -1;
+	return check_tls(&p);
 }

@@ -33,10 +33,28 @@
 /* "unlimited" for max_connections, max_connections_per_ip and connect_rate_per_ip */
 #define KMQ_UNLIMITED			(-1L)
 
+#define KMQ_CONF_DEFAULT_REVOCATION_FILE "/var/lib/kmqtt/revoked"
+
+/* TLS settings of one listener (mosquitto's per-listener options). */
+struct kmq_tls_conf {
+	char *cafile;		/* CA certificates (PEM) that client certificates chain to */
+	char *certfile;		/* the server's certificate chain (PEM) */
+	char *keyfile;		/* its private key (PEM) */
+	char *crlfile;		/* revoked client certificates (PEM CRL), checked at handshake */
+	char *ciphers;		/* TLS 1.2 cipher list (OpenSSL syntax); NULL: kmqtt's default */
+	char *ciphersuites;	/* TLS 1.3 cipher suites; NULL: kmqtt's default */
+	bool require_certificate;
+	bool use_identity_as_username;
+	int min_version;	/* TLS1_2_VERSION (0x0303) or TLS1_3_VERSION (0x0304) */
+	unsigned int seen;	/* bit per TLS option given, to refuse repeats */
+};
+
 struct kmq_listener {
 	uint16_t port;
 	char *address;		/* numeric IPv4 or IPv6 address; NULL: every address */
 	unsigned int line;	/* where it was configured, for error messages */
+	bool tls;		/* certfile and keyfile given: a TLS listener */
+	struct kmq_tls_conf t;
 };
 
 struct kmq_conf {
@@ -55,6 +73,7 @@ struct kmq_conf {
 	uint16_t max_keepalive;		/* 0: any keepalive */
 	uint32_t max_queued_messages;	/* 0: the module's default */
 	uint32_t max_inflight_messages;	/* 0: the module's default */
+	char *revocation_file;	/* kmqttctl revoke's persistent list */
 };
 
 /* Defaults, used for any option the file does not set. */
