@@ -210,7 +210,8 @@ tls_check_mosq_pubsub() {
 	token=tls-$v-$cert-$RANDOM$RANDOM
 	out=$TLS_WORK/$id.out
 	# shellcheck disable=SC2046
-	OPENSSL_CONF=$conf timeout "$TLS_TIMEOUT" stdbuf -oL mosquitto_sub -h "$h" -p "$TLS_PORT" \
+	# (it ends with the message; the longer timeout leaves room for tls_on_connected)
+	OPENSSL_CONF=$conf timeout $((3 * TLS_TIMEOUT)) stdbuf -oL mosquitto_sub -h "$h" -p "$TLS_PORT" \
 		$(tls_mosq_args "$cert") -i "$id" -t "$topic" -q 1 -C 1 -d >"$out" 2>&1 &
 	pid=$!
 	if ! tls_wait_line "$TLS_TIMEOUT" "$out" 'received SUBACK'; then
@@ -378,7 +379,7 @@ tls_check_identity_acl() {
 	local out pid rc=0
 	out=$TLS_WORK/acl-$$.out
 	# shellcheck disable=SC2046
-	timeout "$TLS_TIMEOUT" stdbuf -oL mosquitto_sub -p "$TLS_PORT" $(tls_mosq_args dev-1) \
+	timeout $((2 * TLS_TIMEOUT)) stdbuf -oL mosquitto_sub -p "$TLS_PORT" $(tls_mosq_args dev-1) \
 		-t 'tls/u/#' -v -C 1 -d >"$out" 2>&1 &
 	pid=$!
 	if ! tls_wait_line "$TLS_TIMEOUT" "$out" 'received SUBACK'; then
