@@ -8,7 +8,10 @@
 # (live sessions closed within 1 s, the revocation kept across a restart) and
 # `kmqttctl reload` / SIGHUP closing the sessions a new CRL revokes.
 #
-# Listeners: 1883 plain, 8883 certificates (127.0.0.1 and ::1), 8884 TLS with passwords.
+# Listeners: 1883 plain, 8883 certificates (127.0.0.1 and ::1), 8884 TLS with passwords
+# (PLAIN_PORT, TLS_PORT, PW_PORT override them). Alone in a guest:
+#   mkdir -p build/vmt && scripts/vm -k 6.1.0-56-amd64 -t 1200 -l build/vmt/k.dmesg -- \
+#       env KVER=6.1.0-56-amd64 TAP=build/vmt/tls.tap bash tests/tls/test-tls.sh
 #
 # Assumptions beyond lib-tls.sh (the interface contract of issue 7): garbage bytes after
 # the hand-off count as tls_decrypt_errors (a record that cannot be decrypted); a cipher
@@ -121,7 +124,7 @@ check "kmqttd serves MQTT over TLS on 127.0.0.1:$TLS_PORT" wait_for 15 serving
 for v in 1.2 1.3; do
 	tx0=$(tls_stat TlsCurrTxSw) rx0=$(tls_stat TlsCurrRxSw)
 	ttx0=$(tls_stat TlsTxSw) trx0=$(tls_stat TlsRxSw)
-	if tls_hold_start "tls_stat $v" dev-1 30 -i "tls-stat-$v" --min "tls$v" --max "tls$v"; then
+	if tls_hold_start "tls_stat-$v" dev-1 30 -i "tls-stat-$v" --min "tls$v" --max "tls$v"; then
 		sleep 0.5
 		tx=$(tls_stat TlsCurrTxSw) rx=$(tls_stat TlsCurrRxSw)
 		check "TLS $v: a connected client is offloaded both ways: TlsCurrTxSw $tx0 -> $tx, TlsCurrRxSw $rx0 -> $rx" \
