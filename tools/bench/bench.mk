@@ -22,7 +22,7 @@ KBENCH_OBJS := $(patsubst $(KBENCH_DIR)/%.c,$(KBENCH_OBJ)/%.o,\
 KRELAY_OBJS := $(KBENCH_OBJ)/kmqtt-relay.o
 
 .PHONY: tools kbench
-tools: kbench
+tools: $(KBENCH_BIN)/kmqtt-bench $(KBENCH_BIN)/kmqtt-relay
 kbench: $(KBENCH_BIN)/kmqtt-bench $(KBENCH_BIN)/kmqtt-relay
 
 $(KBENCH_BIN)/kmqtt-bench: $(KBENCH_OBJS) $(KBENCH_CORE_OBJS)
