@@ -870,7 +870,11 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 		err = -EPROTONOSUPPORT;
 		goto put_sock;
 	}
-	if (sk->sk_state != TCP_ESTABLISHED) {
+	/*
+	 * CLOSE_WAIT: a fire-and-forget client (CONNECT, PUBLISH, DISCONNECT, FIN) may be
+	 * done sending before the daemon hands it over; what it sent is still to be read.
+	 */
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) {
 		*why = "socket is not connected";
 		err = -ENOTCONN;
 		goto put_sock;
