@@ -729,6 +729,15 @@ static int kmqtt_tls_record(struct kmqtt_conn *c, u8 type, int n)
 	return KMQTT_CLOSE_TLS_ERROR + 1;
 }
 
+/*
+ * kTLS's verdicts on a record it cannot accept: authentication failed (-EBADMSG), or a
+ * header that is not TLS or too long (-EINVAL, -EMSGSIZE: kernels differ in which).
+ */
+static bool kmqtt_tls_bad_record(int err)
+{
+	return err == -EBADMSG || err == -EINVAL || err == -EMSGSIZE;
+}
+
 static void kmqtt_conn_rx_work(struct work_struct *w)
 {
 	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, rx_work);
@@ -753,7 +762,7 @@ static void kmqtt_conn_rx_work(struct work_struct *w)
 			ret = KMQTT_CLOSE_PEER_CLOSED + 1;
 			break;
 		}
-		if (n == -EBADMSG && c->tls) {
+		if (c->tls && kmqtt_tls_bad_record(n)) {
 			kmqtt_stat_inc(KMQTT_STAT_TLS_DECRYPT_ERRORS);
 			ret = KMQTT_CLOSE_TLS_ERROR + 1;
 			break;

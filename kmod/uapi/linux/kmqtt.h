@@ -332,7 +332,7 @@ enum kmqtt_stat {
 	KMQTT_STAT_TLS_CONNS,		/* connections handed over with kernel TLS */
 	KMQTT_STAT_TLS_ALERTS,		/* TLS alerts received: the connection closes */
 	KMQTT_STAT_TLS_UNEXPECTED_RECORDS,	/* non-data TLS records (KeyUpdate, ...) */
-	KMQTT_STAT_TLS_DECRYPT_ERRORS,	/* TLS records that failed to decrypt */
+	KMQTT_STAT_TLS_DECRYPT_ERRORS,	/* records that failed to decrypt or are not TLS */
 	__KMQTT_STAT_MAX
 };
 
