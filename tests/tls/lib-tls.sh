@@ -124,16 +124,18 @@ tls_mosq_args() {
 	[ "$1" = - ] || echo "--cert $PKI/$1.crt --key $PKI/$1.key"
 }
 
+# tls_raw_args CERT: kmqtt-tls-raw's options for the certificate listener as CERT ("-":
+# none), into the array TLS_RAW_ARGS
+tls_raw_args() {
+	TLS_RAW_ARGS=(-p "$TLS_PORT" --cafile "$PKI/ca.crt" -t "$TLS_TIMEOUT")
+	[ "$1" = - ] || TLS_RAW_ARGS+=(--cert "$PKI/$1.crt" --key "$PKI/$1.key")
+}
+
 # tls_raw CERT ARGS...: kmqtt-tls-raw on the certificate listener as CERT ("-": none)
 tls_raw() {
-	local cert=$1
+	tls_raw_args "$1"
 	shift
-	if [ "$cert" = - ]; then
-		"$TLS_BIN/kmqtt-tls-raw" -p "$TLS_PORT" --cafile "$PKI/ca.crt" -t "$TLS_TIMEOUT" "$@"
-	else
-		"$TLS_BIN/kmqtt-tls-raw" -p "$TLS_PORT" --cafile "$PKI/ca.crt" \
-			--cert "$PKI/$cert.crt" --key "$PKI/$cert.key" -t "$TLS_TIMEOUT" "$@"
-	fi
+	"$TLS_BIN/kmqtt-tls-raw" "${TLS_RAW_ARGS[@]}" "$@"
 }
 
 # tls_tool PREFIX CMD...: run a test tool, turning its TAP lines into ours (named
@@ -409,7 +411,9 @@ tls_check_identity_acl() {
 tls_hold_start() {
 	local out=$TLS_WORK/hold-$1.out name=$1 cert=$2 secs=$3
 	shift 3
-	tls_raw "$cert" "$@" -t "$secs" hold >"$out" 2>&1 &
+	tls_raw_args "$cert"
+	# a simple command, so that $! is the tool itself (a caller may kill it)
+	"$TLS_BIN/kmqtt-tls-raw" "${TLS_RAW_ARGS[@]}" "$@" -t "$secs" hold >"$out" 2>&1 &
 	# shellcheck disable=SC2034 # for the caller
 	TLS_HOLD_PID=$!
 	if tls_wait_line "$TLS_TIMEOUT" "$out" '^# hold: ready'; then
