@@ -119,17 +119,18 @@ static void print_table(const struct list *l, uint64_t now)
 		wuser = b > wuser ? (b > 24 ? 24 : b) : wuser;
 		wpeer = p > wpeer ? p : wpeer;
 	}
-	printf("%-*s  %-*s  %-*s  %-5s  %5s  %9s  %7s  %10s  %10s  %5s  %6s\n", wid, "CLIENT ID",
-	       wuser, "USER", wpeer, "PEER", "MQTT", "KA", "CONNECTED", "IDLE", "MSGS IN",
-	       "MSGS OUT", "SUBS", "QUEUE");
+	printf("%-*s  %-*s  %-*s  %-5s  %-7s  %5s  %9s  %7s  %10s  %10s  %5s  %6s\n", wid,
+	       "CLIENT ID", wuser, "USER", wpeer, "PEER", "MQTT", "TLS", "KA", "CONNECTED", "IDLE",
+	       "MSGS IN", "MSGS OUT", "SUBS", "QUEUE");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct kmq_conn_info *c = &l->c[i];
 
-		printf("%-*s  %-*s  %-*s  %-5s  %5u  %9s  %7s  %10" PRIu64 "  %10" PRIu64
+		printf("%-*s  %-*s  %-*s  %-5s  %-7s  %5u  %9s  %7s  %10" PRIu64 "  %10" PRIu64
 		       "  %5" PRIu64 "  %6" PRIu64 "\n",
 		       wid, term_safe(c->client_id, id, sizeof(id)), wuser,
 		       c->has_username ? term_safe(c->username, user, sizeof(user)) : "-", wpeer,
-		       c->peer, level_name(c->level), c->keepalive,
+		       c->peer, level_name(c->level), c->tls.present ? c->tls.version : "-",
+		       c->keepalive,
 		       duration(since(now, c->connected_ms), d1, sizeof(d1)),
 		       duration(since(now, c->last_rx_ms), d2, sizeof(d2)),
 		       c->stats[KMQTT_CS_MSGS_IN], c->stats[KMQTT_CS_MSGS_OUT],
