@@ -12,6 +12,8 @@
 #   make dkms-install install the module source into DKMS and build it for KVER
 #   make install      kmqttd, kmqttctl, the systemd unit and a default config (DESTDIR=, PREFIX=)
 #   make bench-core   core microbenchmarks
+#   make bench        kmqtt vs mosquitto vs a raw relay in one QEMU guest: results JSON, plots,
+#                     docs/benchmarks.md (~30 min; QUICK=1: a short smoke run under build/bench)
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -43,7 +45,7 @@ print-host-can-load:
 	@echo $(HOST_CAN_LOAD)
 
 .PHONY: all module userspace unit fuzz fuzz-short kunit style sparse check run deps \
-	dkms-install dkms-remove clean bench-core install tools
+	dkms-install dkms-remove clean bench-core bench install tools
 
 all: module userspace tools
 
@@ -73,6 +75,10 @@ fuzz-short:
 
 bench-core:
 	$(MAKE) -f tests/unit/unit.mk BUILD=$(BUILD) bench
+
+bench:
+	@bash scripts/bench $(if $(filter 1,$(QUICK)),--quick) \
+		$(if $(filter command line,$(origin KVER)),-k $(KVER))
 
 kunit:
 	@bash tests/kunit.sh
