@@ -222,10 +222,11 @@ trap cleanup EXIT
 
 # --- measurements
 done_n=0 total_n=0
-target_args() {	# the generator's options that name the target
+target_args() {	# the generator's options that name the target (and a set-up time limit
+	# for a loaded TCG host: hundreds of connections can take a minute there)
 	case $1 in
-	relay) echo "--raw -p ${PORT[relay]} --label relay" ;;
-	*) echo "-p ${PORT[$1]} --label $1" ;;
+	relay) echo "--raw -p ${PORT[relay]} --label relay --connect-timeout 300" ;;
+	*) echo "-p ${PORT[$1]} --label $1 --connect-timeout 300" ;;
 	esac
 }
 # finish KIND SCENARIO TARGET REP RC JSONFILE T0 [EXTRA_JSON]: one line of records.jsonl
@@ -312,10 +313,10 @@ run_idle() {	# run_idle TARGET REP
 	rm -f "$ready"
 	m0=$(mem_json "$bpid")
 	# shellcheck disable=SC2046
-	kmqtt-bench $(target_args "$1") -n $idle_n --threads $threads -d $idle_hold \
+	kmqtt-bench $(target_args "$1") -n $idle_n --threads $threads -d $idle_hold --connect-timeout 900 \
 		--ready-file "$ready" --json "$f" idle 2>>"$out/logs/gen-idle-$1.log" &
 	gpid=$!
-	if wait_for 300 test -s "$ready"; then
+	if wait_for 900 test -s "$ready"; then
 		sleep 1
 		m1=$(mem_json "$bpid" "$gpid")
 		# A sample taken after the generator let go of its connections measures nothing.
