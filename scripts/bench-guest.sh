@@ -55,17 +55,18 @@ work=$(mktemp -d)	# guest-local (tmpfs): configurations and the control socket
 # connections; about 30 minutes under TCG on a quiet host. QUICK: the same path, narrow,
 # short and once (a smoke test of the harness, not a measurement).
 # A search's first repetition doubles from search_start and bisects 3 times (to within
-# 12.5%); the later ones start at 80% of the first one's maximum, step x1.25 and bisect
-# twice (to within ~6%): fewer steps for a finer answer.
+# 12.5%); the later ones start at 80% of the best maximum found so far, step x1.5 and
+# bisect 3 times (to within 5%): fewer steps for a finer answer, and a first search cut
+# short by a stall of the (shared, loaded) host still lets the later ones climb.
 if [ $quick = 1 ]; then
 	: "${reps:=1}"
 	search_start=250 search_step=1 search_warm=0.5 search_max=2
-	first_opts="--factor 4 --bisect 0" next_opts="--factor 1.25 --bisect 0"
+	first_opts="--factor 4 --bisect 0" next_opts="--factor 1.5 --bisect 0"
 	fixed_warm=0.5 fixed_dur=2 idle_n=100 idle_hold=4 base_s=2 width=4 city_n=1
 else
 	: "${reps:=3}"
 	search_start=2000 search_step=2 search_warm=0.5 search_max=14
-	first_opts="--factor 2 --bisect 3" next_opts="--factor 1.25 --bisect 2"
+	first_opts="--factor 2 --bisect 3" next_opts="--factor 1.5 --bisect 3"
 	fixed_warm=1 fixed_dur=6 idle_n=5000 idle_hold=10 base_s=5 width=16 city_n=5
 fi
 size=64	# payload bytes
@@ -180,8 +181,10 @@ write_configs() {
 	connection_messages false
 	EOF
 }
+cur=""	# the running target
 start_target() {
 	local t=$1 port=${PORT[$1]}
+	cur=$t
 	case $t in
 	kmqtt)
 		KMQTT_CTL_SOCKET=$work/kmqttd.sock kmqttd -c "$work/kmqttd.conf" >>"$out/logs/kmqttd.log" 2>&1 &
@@ -201,8 +204,10 @@ start_target() {
 	esac || { log "$t did not come up on port $port (logs in $out/logs)"; return 1; }
 	sleep 1	# let the start-up settle before anything is measured
 }
-stop_target() {
+stop_target() {	# stop_target [LABEL]: kmqtt's counters are kept in logs/kmqtt-stats-LABEL.json
 	[ -n "$bpid" ] || return 0
+	[ "$cur" = kmqtt ] && [ -n "${1:-}" ] &&
+		KMQTT_CTL_SOCKET=$work/kmqttd.sock kmqttctl -j stats >"$out/logs/kmqtt-stats-$1.json" 2>&1
 	kill -TERM "$bpid" 2>/dev/null
 	local i
 	for i in $(seq 50); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.2; done
@@ -231,7 +236,7 @@ target_args() {	# the generator's options that name the target (and a set-up tim
 }
 # finish KIND SCENARIO TARGET REP RC JSONFILE T0 [EXTRA_JSON]: one line of records.jsonl
 # (the generator's JSON inside, null if it wrote none) and a progress line; one jq, as
-# every exec costs under TCG. Sets FIRST[SCENARIO/TARGET] to a search's maximum.
+# every exec costs under TCG. Keeps FIRST[SCENARIO/TARGET] at the best search maximum.
 declare -A FIRST
 finish() {
 	local extra=${8:-} lines
@@ -250,7 +255,7 @@ finish() {
 		 else "\($b.delivered_per_s | floor) msg/s, p99 \($b.latency_us.p99) us, lost \($b.lost)" end),
 		(if $rc == 0 then $b.search.max_rate // 0 | floor else 0 end)')"
 	echo "${lines[0]}" >>"$records"
-	[ "${lines[2]:-0}" -gt 0 ] 2>/dev/null && FIRST[$2/$3]=${lines[2]}
+	[ "${lines[2]:-0}" -gt "${FIRST[$2/$3]:-0}" ] 2>/dev/null && FIRST[$2/$3]=${lines[2]}
 	local el=$(($(date +%s) - t_start))
 	log "($done_n/$total_n, ETA $((el * (total_n - done_n) / done_n)) s) $1 $2 $3 #$4: ${lines[1]:-?} (exit $5, $(($(date +%s) - $7)) s)"
 }
@@ -388,7 +393,7 @@ for ((r = 1; r <= reps; r++)); do
 		for s in "${scenarios[@]}"; do
 			run_search "$s" "$t" "$r"
 		done
-		stop_target
+		stop_target "search-r$r"
 	done
 done
 
@@ -414,7 +419,7 @@ if [ $scaling = 0 ]; then
 			for s in "${scenarios[@]}"; do
 				[ "${RATE[$s]}" -ge 1 ] && run_fixed "$s" "$t" "$r" "${RATE[$s]}"
 			done
-			stop_target
+			stop_target "fixed-r$r"
 		done
 	done
 	# idle connections
@@ -422,7 +427,7 @@ if [ $scaling = 0 ]; then
 		for t in $(rotate $((r - 1)) "${targets[@]}"); do
 			start_target "$t" || { failed=1; continue; }
 			run_idle "$t" "$r"
-			stop_target
+			stop_target "idle-r$r"
 		done
 	done
 fi
