@@ -8,6 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=build/bench/smoke
 rm -rf "$out"
+mkdir -p "$(dirname "$out")"
 fails=0
 ok() { echo "ok - bench: $*"; }
 notok() { echo "not ok - bench: $*"; fails=$((fails + 1)); }
