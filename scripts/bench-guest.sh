@@ -13,8 +13,9 @@
 #   baseline   /proc/stat of the idle guest, nothing running: the busy rate to subtract
 #   search     max-throughput search (kmqtt-bench --search) for each scenario and target
 #   fixed      each scenario at a fixed offered load of 50% of mosquitto's median maximum,
-#              the same load for the three targets: latency, and the VM's CPU from /proc/stat
-#              over the middle of the measurement (for broker CPU per message)
+#              the same load for the three targets: latency (and the VM's CPU, as below)
+#   cpu        each scenario at 80% of the target's own median maximum: the VM's CPU from
+#              /proc/stat over the middle of the measurement, for broker CPU per message
 #   idle       N idle connections held: memory per connection from /proc/meminfo,
 #              /proc/net/sockstat and the broker's and the generator's VmRSS
 # --scaling (the 1-vCPU boot): only the fan-in and fan-out searches, kmqtt and mosquitto.
@@ -51,8 +52,8 @@ records=$out/records.jsonl
 : >"$records"
 work=$(mktemp -d)	# guest-local (tmpfs): configurations and the control socket
 
-# --- settings. Full run: search steps of 2 s, fixed runs of 6 s, 3 repetitions, 5000 idle
-# connections; about 30 minutes under TCG on a quiet host. QUICK: the same path, narrow,
+# --- settings. Full run: search steps of 2 s, latency runs of 5 s, CPU runs of 4 s, 3
+# repetitions, 5000 idle connections; about 40 minutes under TCG. QUICK: the same path, narrow,
 # short and once (a smoke test of the harness, not a measurement).
 # A search's first repetition doubles from search_start and bisects 3 times (to within
 # 12.5%); the later ones start at 80% of the best maximum found so far, step x1.5 and
@@ -62,15 +63,16 @@ if [ $quick = 1 ]; then
 	: "${reps:=1}"
 	search_start=250 search_step=1 search_warm=0.5 search_max=2
 	first_opts="--factor 4 --bisect 0" next_opts="--factor 1.5 --bisect 0"
-	fixed_warm=0.5 fixed_dur=2 idle_n=100 idle_hold=4 base_s=2 width=4 city_n=1
+	fixed_warm=0.5 fixed_dur=2 cpu_dur=2 idle_n=100 idle_hold=4 base_s=2 width=4 city_n=1
 else
 	: "${reps:=3}"
 	search_start=2000 search_step=2 search_warm=0.5 search_max=14
 	first_opts="--factor 2 --bisect 3" next_opts="--factor 1.5 --bisect 3"
-	fixed_warm=1 fixed_dur=6 idle_n=5000 idle_hold=10 base_s=5 width=16 city_n=5
+	fixed_warm=1 fixed_dur=5 cpu_dur=4 idle_n=5000 idle_hold=10 base_s=5 width=16 city_n=5
 fi
 size=64	# payload bytes
-fixed_frac=50	# % of mosquitto's median maximum for the fixed-load runs
+fixed_frac=50	# % of mosquitto's median maximum for the fixed-load (latency) runs
+cpu_frac=80	# % of the target's own median maximum for the CPU runs
 threads=1	# generator threads: one vCPU's worth, the other left to the broker
 
 # Scenario widths and QoS: SCEN_ARGS[name] = kmqtt-bench options.
@@ -294,22 +296,22 @@ stop_sampler() {
 	[ -n "$sampler" ] && kill "$sampler" 2>/dev/null && wait "$sampler" 2>/dev/null
 	sampler=""
 }
-run_fixed() {	# run_fixed SCENARIO TARGET REP RATE
-	local f=$out/fixed-$1-$2-r$3.json smp=$out/cpu-fixed-$1-$2-r$3.txt t0 ts rc cs=0 cpu
+run_fixed() {	# run_fixed KIND SCENARIO TARGET REP RATE DURATION (KIND: fixed or cpu)
+	local f=$out/$1-$2-$3-r$4.json smp=$out/cpu-$1-$2-$3-r$4.txt t0 ts rc cs=0 cpu
 	t0=$(date +%s)
 	start_sampler "$smp"
 	ts=$EPOCHREALTIME
 	# shellcheck disable=SC2046,SC2086
-	kmqtt-bench $(target_args "$2") ${SCEN_ARGS[$1]} --threads $threads \
-		-r "$4" -d $fixed_dur -w $fixed_warm --json "$f" "$1" \
-		2>>"$out/logs/gen-fixed-$1-$2.log"
+	kmqtt-bench $(target_args "$3") ${SCEN_ARGS[$2]} --threads $threads \
+		-r "$5" -d "$6" -w $fixed_warm --json "$f" "$2" \
+		2>>"$out/logs/gen-$1-$2-$3.log"
 	rc=$?
 	stop_sampler
 	[ -s "$f" ] && [[ $(<"$f") =~ \"connect_s\":([0-9.]+) ]] && cs=${BASH_REMATCH[1]}
 	cpu=$(cpu_window "$smp" \
 		"$(awk -v t="$ts" -v c="$cs" -v w=$fixed_warm 'BEGIN { printf "%.6f", t + c + 0.02 + w + 0.5 }')" \
-		"$(awk -v t="$ts" -v c="$cs" -v w=$fixed_warm -v d=$fixed_dur 'BEGIN { printf "%.6f", t + c + 0.02 + w + d - 0.25 }')")
-	finish fixed "$1" "$2" "$3" $rc "$f" "$t0" "{\"rate\":$4,\"cpu\":$cpu}"
+		"$(awk -v t="$ts" -v c="$cs" -v w=$fixed_warm -v d="$6" 'BEGIN { printf "%.6f", t + c + 0.02 + w + d - 0.25 }')")
+	finish "$1" "$2" "$3" "$4" $rc "$f" "$t0" "{\"rate\":$5,\"cpu\":$cpu}"
 }
 
 run_idle() {	# run_idle TARGET REP
@@ -351,7 +353,7 @@ nt=${#targets[@]} ns=${#scenarios[@]}
 if [ $scaling = 1 ]; then
 	total_n=$((reps * nt * ns))
 else
-	total_n=$((2 * reps * nt * ns + reps * nt))
+	total_n=$((3 * reps * nt * ns + reps * nt))
 fi
 log "kernel $KVER, $(nproc) vCPUs, $((reps)) repetitions, $total_n measurements$([ $quick = 1 ] && echo ", QUICK")"
 
@@ -372,6 +374,7 @@ jq -n --arg kernel "$KVER" --argjson vcpus "$(nproc)" --argjson quick $quick \
 	--argjson mem_total_kib "$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)" \
 	--argjson settings "$(jq -n --argjson step $search_step --argjson sw $search_warm \
 		--argjson fw $fixed_warm --argjson fd $fixed_dur --argjson in $idle_n \
+		--argjson cd $cpu_dur --argjson cf $cpu_frac \
 		--argjson ih $idle_hold --argjson size $size --argjson frac $fixed_frac \
 		--argjson threads $threads --argjson start $search_start \
 		--arg fo "$first_opts" --arg no "$next_opts" --argjson sm $search_max \
@@ -379,6 +382,7 @@ jq -n --arg kernel "$KVER" --argjson vcpus "$(nproc)" --argjson quick $quick \
 		'{search_step_s: $step, search_warmup_s: $sw, search_start_rate: $start,
 		  search_first_opts: $fo, search_next_opts: $no, search_max_steps: $sm,
 		  fixed_warmup_s: $fw, fixed_duration_s: $fd, fixed_load_pct_of_mosquitto_max: $frac,
+		  cpu_duration_s: $cd, cpu_load_pct_of_own_max: $cf,
 		  idle_connections: $in, idle_hold_s: $ih, payload_bytes: $size,
 		  generator_threads: $threads, scenario_args: $sa}')" \
 	'{kernel: $kernel, vcpus: $vcpus, quick: ($quick == 1), scaling: ($scaling == 1),
@@ -398,26 +402,39 @@ for ((r = 1; r <= reps; r++)); do
 done
 
 if [ $scaling = 0 ]; then
-	# fixed load: 50% of mosquitto's median maximum offered rate (-r: PUBLISHes per second;
-	# a fan-out delivers each to every subscriber), per scenario
+	# fixed load for latency: 50% of mosquitto's median maximum offered rate (-r: PUBLISHes
+	# per second; a fan-out delivers each to every subscriber), per scenario; CPU load: 80%
+	# of each target's own median maximum
 	declare -A RATE
-	for s in "${scenarios[@]}"; do
-		RATE[$s]=$(jq -s --arg s "$s" --argjson frac $fixed_frac '
-			[.[] | select(.kind == "search" and .scenario == $s and .target == "mosquitto"
+	median_rate() {	# median_rate SCENARIO TARGET PERCENT
+		jq -s --arg s "$1" --arg t "$2" --argjson pct "$3" '
+			[.[] | select(.kind == "search" and .scenario == $s and .target == $t
 				and .rc == 0 and .bench != null) | .bench.offered_per_s] | sort |
-			if length == 0 then 0 else .[(length - 1) / 2 | floor] * $frac / 100 | floor end' "$records")
-		if [ "${RATE[$s]}" -lt 1 ]; then
-			log "no mosquitto maximum for $s: its fixed-load runs are skipped"
-			failed=1
-		else
-			log "fixed load for $s: ${RATE[$s]} msg/s"
-		fi
+			if length == 0 then 0 else .[(length - 1) / 2 | floor] * $pct / 100 | floor end' "$records"
+	}
+	for s in "${scenarios[@]}"; do
+		RATE[$s]=$(median_rate "$s" mosquitto $fixed_frac)
+		for t in "${targets[@]}"; do
+			RATE[$s/$t]=$(median_rate "$s" "$t" $cpu_frac)
+		done
+		log "load for $s: latency ${RATE[$s]} msg/s; CPU$(for t in "${targets[@]}"; do printf ' %s %s,' "$t" "${RATE[$s/$t]}"; done | sed 's/,$//') msg/s"
 	done
 	for ((r = 1; r <= reps; r++)); do
 		for t in $(rotate $((r - 1)) "${targets[@]}"); do
 			start_target "$t" || { failed=1; continue; }
 			for s in "${scenarios[@]}"; do
-				[ "${RATE[$s]}" -ge 1 ] && run_fixed "$s" "$t" "$r" "${RATE[$s]}"
+				if [ "${RATE[$s]}" -ge 1 ]; then
+					run_fixed fixed "$s" "$t" "$r" "${RATE[$s]}" $fixed_dur
+				else
+					log "no mosquitto maximum for $s: no latency run"
+					failed=1
+				fi
+				if [ "${RATE[$s/$t]}" -ge 1 ]; then
+					run_fixed cpu "$s" "$t" "$r" "${RATE[$s/$t]}" $cpu_dur
+				else
+					log "no $t maximum for $s: no CPU run"
+					failed=1
+				fi
 			done
 			stop_target "fixed-r$r"
 		done
