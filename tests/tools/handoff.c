@@ -119,6 +119,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "handoff: cannot register with kmqtt.ko\n");
 		return 1;
 	}
+	/*
+	 * As kmqttd does: the module's CONN_CLOSED events queue on this socket between our
+	 * requests, and libnl's 32 KiB default overflows (ENOBUFS, which libnl reports as
+	 * "Out of memory") when a slow debug kernel closes many test connections at once.
+	 */
+	if (setsockopt(nl_socket_get_fd(nl.sk), SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 4 << 20 },
+		       sizeof(int)))
+		setsockopt(nl_socket_get_fd(nl.sk), SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 },
+			   sizeof(int));
 	nl_socket_modify_cb(nl.sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, NULL);
 	nl_socket_disable_seq_check(nl.sk);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
