@@ -229,23 +229,34 @@ static int kmqtt_deliver(void *ctx, const struct topic_match *m)
 	return 0;
 }
 
+struct kmqtt_msg *kmqtt_msg_new(u16 topic_len, u32 payload_len)
+{
+	struct kmqtt_msg *m;
+
+	m = kvmalloc(struct_size(m, data, (size_t)topic_len + payload_len), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return NULL;
+	refcount_set(&m->ref, 1);
+	m->topic_len = topic_len;
+	m->payload_len = payload_len;
+	m->qos = 0;
+	m->retain = false;
+	m->seq = atomic64_inc_return(&kmqtt_msg_seq);
+	return m;
+}
+
 int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p)
 {
 	struct kmqtt_fanout f = {};
 	struct kmqtt_msg *m;
 
-	m = kvmalloc(struct_size(m, data, (size_t)p->topic.len + p->payload_len),
-		     GFP_KERNEL_ACCOUNT);
+	m = kmqtt_msg_new(p->topic.len, p->payload_len);
 	if (!m) {
 		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
 		return -ENOMEM;
 	}
-	refcount_set(&m->ref, 1);
-	m->topic_len = p->topic.len;
-	m->payload_len = p->payload_len;
 	m->qos = p->qos;
-	m->retain = p->retain;
-	m->seq = atomic64_inc_return(&kmqtt_msg_seq);
+	/* Live forwarding clears the retain flag [MQTT-3.3.1-9]. */
 	memcpy(m->data, p->topic.s, p->topic.len);
 	if (p->payload_len)
 		memcpy(m->data + p->topic.len, p->payload, p->payload_len);

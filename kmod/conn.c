@@ -373,10 +373,11 @@ static int kmqtt_tx_iov(struct kmqtt_conn *c, struct kmqtt_tx *t, u8 *head, u8 *
 	/*
 	 * MQTT 3.1.1 PUBLISH: fixed header, topic, packet id (QoS > 0), payload; the topic
 	 * and payload are sent from the shared message. Retain is 0 on live forwarding
-	 * [MQTT-3.3.1-9]. The variable byte integer is the core codec's.
+	 * [MQTT-3.3.1-9], 1 for a retained message sent on subscribe [MQTT-3.3.1-8]. The
+	 * variable byte integer is the core codec's.
 	 */
 	remlen = 2 + m->topic_len + (t->qos ? 2 : 0) + m->payload_len;
-	head[0] = MQTT_PUBLISH << 4 | t->qos << 1;
+	head[0] = MQTT_PUBLISH << 4 | t->qos << 1 | m->retain;
 	hlen = 1 + mqtt_varint_put(head + 1, remlen);
 	put_unaligned_be16(m->topic_len, head + hlen);
 	hlen += 2;
@@ -485,6 +486,16 @@ static void kmqtt_conn_tx_work(struct work_struct *w)
 	kmqtt_conn_put(c);
 }
 
+void kmqtt_conn_puback(struct kmqtt_conn *c, u16 pid)
+{
+	u8 ack[4];
+	int len;
+
+	len = mqtt_encode_ack(ack, sizeof(ack), c->level, MQTT_PUBACK,
+			      &(struct mqtt_ack){ .packet_id = pid });
+	kmqtt_send_ctl(c, ack, len);
+}
+
 static void kmqtt_puback_in(struct kmqtt_conn *c, u16 pid)
 {
 	struct kmqtt_tx *t, *found = NULL;
@@ -525,14 +536,19 @@ static int kmqtt_handle_publish(struct kmqtt_conn *c, const struct mqtt_publish 
 		kmqtt_stat_inc(KMQTT_STAT_UNSUPPORTED);
 		return -EOPNOTSUPP;
 	}
-	if (p->retain)
-		kmqtt_stat_inc(KMQTT_STAT_RETAIN_NOT_STORED);
 	if (c->acl && !kmqtt_acl_allows(c->acl, p->topic.s, p->topic.len, KMQTT_ACL_WRITE)) {
 		/* 3.1.1 has no negative acknowledgment: drop, but acknowledge (as mosquitto). */
 		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
 	} else if (kmqtt_publish(c, p) < 0 && p->qos) {
 		/* Not taken: no PUBACK, so the publisher will retry on a new connection. */
 		return -ENOMEM;
+	} else if (p->retain) {
+		/*
+		 * The daemon stores it; a QoS 1 PUBACK waits for its confirmation (retain.c)
+		 * and is never sent for a message that was not stored.
+		 */
+		kmqtt_retain_punt(c, p);
+		return 0;
 	}
 	if (p->qos == 1) {
 		len = mqtt_encode_ack(ack, sizeof(ack), c->level, MQTT_PUBACK,
@@ -549,6 +565,7 @@ static void kmqtt_handle_subscribe(struct kmqtt_conn *c, const struct mqtt_subsc
 	struct mqtt_sub_entry e;
 	struct mqtt_suback sa = { .packet_id = s->packet_id, .codes = codes };
 	struct mqtt_iter it;
+	u32 i;
 	u8 *buf;
 	int len;
 
@@ -584,6 +601,12 @@ static void kmqtt_handle_subscribe(struct kmqtt_conn *c, const struct mqtt_subsc
 	len = mqtt_encode_suback(buf, len, c->level, MQTT_SUBACK, &sa);
 	kmqtt_send_ctl(c, buf, len);
 	kfree(buf);
+
+	/* Behind the SUBACK: the daemon sends the retained messages each grant matches. */
+	mqtt_sub_iter_init(&it, s);
+	for (i = 0; i < sa.count && mqtt_sub_next(&it, &e); i++)
+		if (codes[i] != MQTT_RC311_SUBACK_FAILURE)
+			kmqtt_retain_subscribed(c, e.filter.s, e.filter.len, codes[i]);
 }
 
 static void kmqtt_handle_unsubscribe(struct kmqtt_conn *c, const struct mqtt_unsubscribe *u)
@@ -1008,6 +1031,19 @@ int kmqtt_conn_kick(u64 id, const char *client_id)
 		kmqtt_conn_close(c, KMQTT_CLOSE_KICKED);
 	mutex_unlock(&kmqtt_conns_lock);
 	return c ? 0 : -ENOENT;
+}
+
+struct kmqtt_conn *kmqtt_conn_find(u64 id)
+{
+	struct kmqtt_conn *c = NULL;
+
+	mutex_lock(&kmqtt_conns_lock);
+	if (id <= U32_MAX)
+		c = xa_load(&kmqtt_conns, id);
+	if (c && (test_bit(KMQTT_CONN_CLOSING, &c->flags) || !kmqtt_conn_get(c)))
+		c = NULL;
+	mutex_unlock(&kmqtt_conns_lock);
+	return c;
 }
 
 int kmqtt_conns_for_each(unsigned long *pos, kmqtt_conn_iter_fn fn, void *ctx)

@@ -40,7 +40,7 @@ struct kmqtt_msg {
 	u32 payload_len;
 	u16 topic_len;
 	u8 qos;
-	bool retain;
+	bool retain;		/* sent with the retain flag: a retained message on subscribe */
 	u64 seq;		/* per-publication, for overlapping-subscription dedup */
 	u8 data[];		/* topic, then payload */
 };
@@ -59,6 +59,8 @@ struct kmqtt_tx {
 };
 
 struct kmqtt_acl;
+struct genl_info;
+struct sk_buff;
 
 struct kmqtt_conn {
 	struct kref ref;
@@ -137,6 +139,10 @@ u64 kmqtt_uptime_ms(void);
 int __init kmqtt_netlink_init(void);
 void kmqtt_netlink_exit(void);
 void kmqtt_nl_conn_closed(struct kmqtt_conn *c);
+u32 kmqtt_nl_daemon_portid(void);
+bool kmqtt_nl_is_daemon(struct genl_info *info);
+/* The kmqtt family's header for an event to the daemon, or NULL. */
+void *kmqtt_nl_event_put(struct sk_buff *msg, u8 cmd);
 
 /* conn.c */
 struct kmqtt_conn_params {
@@ -199,5 +205,19 @@ u64 kmqtt_error_count(int idx);
 /* conn.c, for broker.c: queue a message; false if the connection is closing or full. */
 bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos);
 void kmqtt_msg_put(struct kmqtt_msg *m);
+/* A message of one reference with a new seq, topic and payload to be filled in. */
+struct kmqtt_msg *kmqtt_msg_new(u16 topic_len, u32 payload_len);
+/* conn.c: the open connection with this id, with a reference; NULL if none. */
+struct kmqtt_conn *kmqtt_conn_find(u64 id);
+/* conn.c: queue the PUBACK of @pid (a PUBLISH acknowledged late). */
+void kmqtt_conn_puback(struct kmqtt_conn *c, u16 pid);
+
+/* retain.c: the punt channel for retained messages */
+bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p);
+void kmqtt_retain_subscribed(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos);
+int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info);
+int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info);
+void kmqtt_retain_daemon_gone(void);
+void kmqtt_retain_exit(void);
 
 #endif /* KMQTT_H */

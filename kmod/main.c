@@ -55,6 +55,8 @@ err_wq:
 
 static void __exit kmqtt_exit(void)
 {
+	/* No more retained hand-overs; those waiting will not be confirmed. */
+	kmqtt_retain_exit();
 	/* Close every connection first, while the daemon can still be told about it. */
 	kmqtt_conns_shutdown();
 	kmqtt_netlink_exit();

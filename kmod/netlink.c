@@ -88,6 +88,10 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_CLOSE_REASON] = NLA_POLICY_MAX(NLA_U32, __KMQTT_CLOSE_MAX - 1),
 	[KMQTT_A_ERROR] = { .type = NLA_NESTED },
 	[KMQTT_A_TLS] = NLA_POLICY_NESTED(kmqtt_tls_policy),
+	[KMQTT_A_PUNT_ID] = { .type = NLA_U32 },
+	[KMQTT_A_TOPIC] = NLA_POLICY_RANGE(NLA_BINARY, 1, KMQTT_MAX_TOPIC),
+	[KMQTT_A_QOS] = NLA_POLICY_MAX(NLA_U8, 2),
+	[KMQTT_A_PAYLOAD] = { .type = NLA_BINARY, .len = KMQTT_PAYLOAD_CHUNK },
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
@@ -161,6 +165,7 @@ static int kmqtt_nl_daemon_unregister(struct sk_buff *skb, struct genl_info *inf
 		NL_SET_ERR_MSG_MOD(info->extack, "sender is not the registered daemon");
 		return ret;
 	}
+	kmqtt_retain_daemon_gone();
 	kmqtt_stat_inc(KMQTT_STAT_DAEMON_UNREGISTERED);
 	pr_info("daemon unregistered (pid %u)\n", pid);
 	return 0;
@@ -226,6 +231,16 @@ static const struct genl_small_ops kmqtt_genl_ops[] = {
 		.doit = kmqtt_nl_get_errors,
 		.flags = GENL_ADMIN_PERM,
 	},
+	{
+		.cmd = KMQTT_CMD_RETAIN_STORED,
+		.doit = kmqtt_nl_retain_stored,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_DELIVER,
+		.doit = kmqtt_nl_deliver,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
 static struct genl_family kmqtt_genl_family __ro_after_init = {
@@ -283,7 +298,22 @@ nospace:
 	return -EMSGSIZE;
 }
 
-static bool kmqtt_nl_is_daemon(struct genl_info *info)
+u32 kmqtt_nl_daemon_portid(void)
+{
+	u32 portid;
+
+	mutex_lock(&kmqtt_daemon_lock);
+	portid = kmqtt_daemon.portid;
+	mutex_unlock(&kmqtt_daemon_lock);
+	return portid;
+}
+
+void *kmqtt_nl_event_put(struct sk_buff *msg, u8 cmd)
+{
+	return genlmsg_put(msg, 0, 0, &kmqtt_genl_family, 0, cmd);
+}
+
+bool kmqtt_nl_is_daemon(struct genl_info *info)
 {
 	bool ret;
 
@@ -639,6 +669,7 @@ static int kmqtt_nl_release(struct notifier_block *nb, unsigned long state, void
 	mutex_unlock(&kmqtt_daemon_lock);
 
 	if (pid) {
+		kmqtt_retain_daemon_gone();
 		kmqtt_stat_inc(KMQTT_STAT_DAEMON_LOST);
 		pr_warn("daemon (pid %u) went away without unregistering\n", pid);
 	}

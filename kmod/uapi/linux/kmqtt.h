@@ -136,6 +136,58 @@
  * daemon is registered or its socket is full; a restarted daemon resynchronizes with
  * KMQTT_CMD_CONN_GET.
  *
+ * Retained messages (the punt channel)
+ * ------------------------------------
+ *
+ * The module forwards every PUBLISH to the current subscribers itself (with the retain
+ * flag cleared [MQTT-3.3.1-9]); a PUBLISH with the retain flag is also handed to the
+ * daemon, which stores, replaces or (empty payload) deletes the topic's retained message.
+ *
+ * KMQTT_CMD_RETAIN (event, module to daemon) carries one retained PUBLISH:
+ *    KMQTT_A_PUNT_ID: NLA_U32, names this hand-over in KMQTT_CMD_RETAIN_STORED
+ *    KMQTT_A_CONN_ID, KMQTT_A_CLIENT_ID: the publishing connection
+ *    KMQTT_A_TOPIC: NLA_BINARY, the topic name (not NUL-terminated), 1..KMQTT_MAX_TOPIC
+ *                   bytes
+ *    KMQTT_A_QOS: NLA_U8, the PUBLISH's QoS (0 or 1)
+ *    KMQTT_A_PAYLOAD: NLA_BINARY, repeated, each at most KMQTT_PAYLOAD_CHUNK bytes: the
+ *                     payload is their concatenation in order; none for an empty payload
+ * The whole message (topic and payload) is at most KMQTT_MAX_RETAIN_SIZE bytes. While a
+ * hand-over waits for the daemon's answer it counts in KMQTT_STAT_RETAIN_PENDING; at most
+ * KMQTT_MAX_RETAIN_PENDING of them and KMQTT_MAX_RETAIN_PENDING_BYTES bytes may wait.
+ * A retained PUBLISH that cannot be handed over (no daemon, its socket full, a limit
+ * reached, too large) is not stored and counted in KMQTT_STAT_RETAIN_NOT_STORED; so are
+ * the waiting ones when the daemon goes away. The PUBACK of a QoS 1 retained PUBLISH is
+ * sent only when the daemon confirmed the store: it is never sent for one not stored (the
+ * publisher sends it again after reconnecting).
+ *
+ * KMQTT_CMD_RETAIN_STORED (daemon only) confirms that the daemon holds the retained
+ * message (durably, when its persistence is on) or deleted it:
+ *    KMQTT_A_PUNT_ID: NLA_U32, from KMQTT_CMD_RETAIN
+ * The module then sends the QoS 1 PUBACK, if the connection is still open. -ENOENT for an
+ * unknown or already confirmed id. The daemon must answer every KMQTT_CMD_RETAIN.
+ *
+ * KMQTT_CMD_SUBSCRIBED (event, module to daemon) is sent for each subscription granted by
+ * a SUBSCRIBE, after its SUBACK was queued, so that the daemon can send the retained
+ * messages that match it:
+ *    KMQTT_A_CONN_ID, KMQTT_A_CLIENT_ID
+ *    KMQTT_A_TOPIC: NLA_BINARY, the topic filter as subscribed
+ *    KMQTT_A_QOS: NLA_U8, the granted QoS
+ * A lost event (no daemon, its socket full) is counted in KMQTT_STAT_EVENTS_LOST.
+ *
+ * KMQTT_CMD_DELIVER (daemon only) queues one retained message to one connection, behind
+ * whatever is queued to it already (so after the SUBACK), with the retain flag set:
+ *    KMQTT_A_CONN_ID: NLA_U64
+ *    KMQTT_A_TOPIC: NLA_BINARY, a valid topic name, 1..KMQTT_MAX_TOPIC bytes
+ *    KMQTT_A_QOS: NLA_U8, 0 or 1: the smaller of the message's and the subscription's
+ *    KMQTT_A_PAYLOAD: as in KMQTT_CMD_RETAIN
+ * QoS 1 deliveries take the connection's normal in-flight path (packet identifier,
+ * PUBACK). The connection's ACL must allow reading the topic. Errors: -ENOENT (no such
+ * open connection), -EACCES (the ACL denies it), -EMSGSIZE (topic and payload larger than
+ * KMQTT_MAX_RETAIN_SIZE), -EINVAL (not a valid topic name, QoS 2), -ENOBUFS (the
+ * connection is closing or its queue is full).
+ * Each refusal is counted in KMQTT_STAT_DELIVER_REFUSED. The daemon sends it without
+ * NLM_F_ACK and never waits for it.
+ *
  * When the module is unloaded, the generic netlink controller announces
  * CTRL_CMD_DELFAMILY for "kmqtt" on its "notify" multicast group; the daemon listens there
  * to learn that the module went away and CTRL_CMD_NEWFAMILY to learn that it is back.
@@ -146,7 +198,7 @@
 
 #define KMQTT_GENL_NAME		"kmqtt"
 #define KMQTT_GENL_VERSION	1
-#define KMQTT_ABI_VERSION	1
+#define KMQTT_ABI_VERSION	2
 
 enum kmqtt_cmd {
 	KMQTT_CMD_UNSPEC,
@@ -158,6 +210,10 @@ enum kmqtt_cmd {
 	KMQTT_CMD_CONN_DEL,
 	KMQTT_CMD_CONN_CLOSED,
 	KMQTT_CMD_GET_ERRORS,
+	KMQTT_CMD_RETAIN,
+	KMQTT_CMD_RETAIN_STORED,
+	KMQTT_CMD_SUBSCRIBED,
+	KMQTT_CMD_DELIVER,
 	__KMQTT_CMD_MAX
 };
 
@@ -190,6 +246,10 @@ enum kmqtt_attr {
 	KMQTT_A_CLOSE_REASON,
 	KMQTT_A_ERROR,
 	KMQTT_A_TLS,
+	KMQTT_A_PUNT_ID,
+	KMQTT_A_TOPIC,
+	KMQTT_A_QOS,
+	KMQTT_A_PAYLOAD,
 	__KMQTT_A_MAX
 };
 
@@ -203,6 +263,13 @@ enum kmqtt_register_flags {
 #define KMQTT_MAX_CLIENT_ID	256
 #define KMQTT_MAX_USERNAME	256
 #define KMQTT_MAX_ACL_RULES	64
+/* Topic names and filters of the punt channel: the module's topic length limit. */
+#define KMQTT_MAX_TOPIC		1024
+/* Retained messages: see "Retained messages" above. */
+#define KMQTT_PAYLOAD_CHUNK		65000
+#define KMQTT_MAX_RETAIN_SIZE		(1024U * 1024)
+#define KMQTT_MAX_RETAIN_PENDING	4096
+#define KMQTT_MAX_RETAIN_PENDING_BYTES	(16U * 1024 * 1024)
 
 enum kmqtt_conn_flags {
 	KMQTT_CONN_F_CLEAN_SESSION = 1U << 0,
@@ -324,7 +391,7 @@ enum kmqtt_stat {
 	KMQTT_STAT_KEEPALIVE_TIMEOUTS,
 	KMQTT_STAT_ACL_DENIED,		/* PUBLISH or SUBSCRIBE refused by the ACL */
 	KMQTT_STAT_UNSUPPORTED,		/* QoS 2 refused until the daemon handles it */
-	KMQTT_STAT_RETAIN_NOT_STORED,	/* retained PUBLISH forwarded but not stored yet */
+	KMQTT_STAT_RETAIN_NOT_STORED,	/* retained PUBLISH forwarded live but not stored */
 	KMQTT_STAT_TAKEOVERS,
 	KMQTT_STAT_SLOW_READERS,	/* closes because a QoS 1 queue was full */
 	KMQTT_STAT_EVENTS_LOST,		/* events not delivered to the daemon */
@@ -333,6 +400,11 @@ enum kmqtt_stat {
 	KMQTT_STAT_TLS_ALERTS,		/* TLS alerts received: the connection closes */
 	KMQTT_STAT_TLS_UNEXPECTED_RECORDS,	/* non-data TLS records (KeyUpdate, ...) */
 	KMQTT_STAT_TLS_DECRYPT_ERRORS,	/* records that failed to decrypt or are not TLS */
+	KMQTT_STAT_RETAIN_PUNTED,	/* retained PUBLISH handed to the daemon */
+	KMQTT_STAT_RETAIN_STORED,	/* ... and confirmed by it (RETAIN_STORED) */
+	KMQTT_STAT_RETAIN_PENDING,	/* gauge: handed over, not confirmed yet */
+	KMQTT_STAT_RETAIN_DELIVERED,	/* retained messages queued by KMQTT_CMD_DELIVER */
+	KMQTT_STAT_DELIVER_REFUSED,	/* KMQTT_CMD_DELIVER refused (see its errors) */
 	__KMQTT_STAT_MAX
 };
 

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The punt channel for retained messages (see "Retained messages" in uapi/linux/kmqtt.h).
+ *
+ * A retained PUBLISH is forwarded live by the fast path as any other, and handed to the
+ * daemon as a KMQTT_CMD_RETAIN event. The hand-over is remembered in kmqtt_punts (by punt
+ * id) until the daemon confirms it with KMQTT_CMD_RETAIN_STORED; only then does a QoS 1
+ * publisher get its PUBACK. The table is bounded in entries and bytes, and emptied when
+ * the daemon goes away or the module is unloaded. Nothing here blocks on the daemon:
+ * events are unicast without waiting, and a full socket refuses the message (counted).
+ *
+ * The daemon answers a granted subscription (KMQTT_CMD_SUBSCRIBED) with the matching
+ * retained messages (KMQTT_CMD_DELIVER), queued to the subscriber behind its SUBACK.
+ *
+ * Locking: kmqtt_punt_lock (a mutex: every caller is in process context) protects the
+ * table and its totals. A pending punt holds the connection's id, not a reference: a
+ * confirmation for a connection that is gone finds nothing and is dropped.
+ */
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/genetlink.h>
+#include "compat.h"
+#include "kmqtt.h"
+#include "stats.h"
+
+struct kmqtt_punt {
+	u64 conn_id;
+	u32 bytes;
+	u16 pid;
+	u8 qos;
+};
+
+static DEFINE_MUTEX(kmqtt_punt_lock);
+static DEFINE_XARRAY_ALLOC1(kmqtt_punts);
+static u32 kmqtt_punt_next;
+static u32 kmqtt_punt_count;
+static u32 kmqtt_punt_bytes;
+static bool kmqtt_punt_stopping;
+
+/* Room for the attributes of an event with @tlen topic and @plen payload bytes. */
+static size_t kmqtt_punt_size(u32 tlen, u32 plen)
+{
+	u32 chunks = DIV_ROUND_UP(plen, KMQTT_PAYLOAD_CHUNK);
+
+	return nla_total_size(tlen) + chunks * nla_total_size(KMQTT_PAYLOAD_CHUNK) +
+	       nla_total_size(KMQTT_MAX_CLIENT_ID + 1) + 4 * nla_total_size_64bit(8);
+}
+
+static int kmqtt_put_payload(struct sk_buff *msg, const u8 *p, u32 len)
+{
+	u32 n;
+
+	while (len) {
+		n = min_t(u32, len, KMQTT_PAYLOAD_CHUNK);
+		if (nla_put(msg, KMQTT_A_PAYLOAD, n, p))
+			return -EMSGSIZE;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void kmqtt_punt_forget(u32 id)
+{
+	struct kmqtt_punt *e;
+
+	mutex_lock(&kmqtt_punt_lock);
+	e = xa_erase(&kmqtt_punts, id);
+	if (e) {
+		kmqtt_punt_count--;
+		kmqtt_punt_bytes -= e->bytes;
+	}
+	mutex_unlock(&kmqtt_punt_lock);
+	if (e) {
+		kmqtt_stat_dec(KMQTT_STAT_RETAIN_PENDING);
+		kfree(e);
+	}
+}
+
+/*
+ * Hand the retained PUBLISH @p of @c to the daemon. Returns true if the daemon got it:
+ * for QoS 1 it then sends the PUBACK by confirming the store. False: not stored (counted),
+ * and no PUBACK may be sent.
+ */
+bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p)
+{
+	u32 bytes = p->topic.len + p->payload_len;
+	struct kmqtt_punt *e;
+	struct sk_buff *msg;
+	u32 portid, id;
+	void *hdr;
+	int err;
+
+	if (bytes > KMQTT_MAX_RETAIN_SIZE)
+		goto refused;
+	portid = kmqtt_nl_daemon_portid();
+	if (!portid)
+		goto refused;
+	e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		goto nomem;
+	e->conn_id = c->id;
+	e->bytes = bytes;
+	e->pid = p->packet_id;
+	e->qos = p->qos;
+	msg = genlmsg_new(kmqtt_punt_size(p->topic.len, p->payload_len), GFP_KERNEL);
+	if (!msg) {
+		kfree(e);
+		goto nomem;
+	}
+
+	mutex_lock(&kmqtt_punt_lock);
+	err = -ENOSPC;
+	if (!kmqtt_punt_stopping && kmqtt_punt_count < KMQTT_MAX_RETAIN_PENDING &&
+	    kmqtt_punt_bytes + bytes <= KMQTT_MAX_RETAIN_PENDING_BYTES)
+		err = xa_alloc_cyclic(&kmqtt_punts, &id, e, xa_limit_32b, &kmqtt_punt_next,
+				      GFP_KERNEL_ACCOUNT);
+	if (err >= 0) {
+		kmqtt_punt_count++;
+		kmqtt_punt_bytes += bytes;
+	}
+	mutex_unlock(&kmqtt_punt_lock);
+	if (err < 0) {
+		kfree(e);
+		nlmsg_free(msg);
+		goto refused;
+	}
+	kmqtt_stat_inc(KMQTT_STAT_RETAIN_PENDING);
+
+	hdr = kmqtt_nl_event_put(msg, KMQTT_CMD_RETAIN);
+	if (!hdr || nla_put_u32(msg, KMQTT_A_PUNT_ID, id) ||
+	    nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, c->id, KMQTT_A_PAD) ||
+	    nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
+	    nla_put(msg, KMQTT_A_TOPIC, p->topic.len, p->topic.s) ||
+	    nla_put_u8(msg, KMQTT_A_QOS, p->qos) ||
+	    kmqtt_put_payload(msg, p->payload, p->payload_len)) {
+		nlmsg_free(msg);
+		goto unwind;
+	}
+	genlmsg_end(msg, hdr);
+	/* Never waits: a daemon that does not read fills its socket and is refused. */
+	if (genlmsg_unicast(&init_net, msg, portid))
+		goto unwind;
+	kmqtt_stat_inc(KMQTT_STAT_RETAIN_PUNTED);
+	return true;
+
+unwind:
+	/* The daemon may have gone meanwhile and the table been emptied: forget is safe. */
+	kmqtt_punt_forget(id);
+	goto refused;
+nomem:
+	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+refused:
+	kmqtt_stat_inc(KMQTT_STAT_RETAIN_NOT_STORED);
+	return false;
+}
+
+int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kmqtt_punt *e;
+	struct kmqtt_conn *c;
+
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (!kmqtt_nl_is_daemon(info)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon confirms retained messages");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_PUNT_ID))
+		return -EINVAL;
+	mutex_lock(&kmqtt_punt_lock);
+	e = xa_erase(&kmqtt_punts, nla_get_u32(info->attrs[KMQTT_A_PUNT_ID]));
+	if (e) {
+		kmqtt_punt_count--;
+		kmqtt_punt_bytes -= e->bytes;
+	}
+	mutex_unlock(&kmqtt_punt_lock);
+	if (!e) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_PUNT_ID],
+				    "kmqtt: no such retained message waiting");
+		return -ENOENT;
+	}
+	kmqtt_stat_dec(KMQTT_STAT_RETAIN_PENDING);
+	kmqtt_stat_inc(KMQTT_STAT_RETAIN_STORED);
+	if (e->qos == 1) {
+		/* Every party responsible holds it now: the publisher gets its PUBACK. */
+		c = kmqtt_conn_find(e->conn_id);
+		if (c) {
+			kmqtt_conn_puback(c, e->pid);
+			kmqtt_conn_put(c);
+		}
+	}
+	kfree(e);
+	return 0;
+}
+
+/* Tell the daemon about a granted subscription; counted as lost if it cannot hear it. */
+void kmqtt_retain_subscribed(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos)
+{
+	struct sk_buff *msg;
+	u32 portid;
+	void *hdr;
+
+	portid = kmqtt_nl_daemon_portid();
+	if (!portid)
+		goto lost;
+	msg = genlmsg_new(kmqtt_punt_size(len, 0), GFP_KERNEL);
+	if (!msg)
+		goto lost;
+	hdr = kmqtt_nl_event_put(msg, KMQTT_CMD_SUBSCRIBED);
+	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, c->id, KMQTT_A_PAD) ||
+	    nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
+	    nla_put(msg, KMQTT_A_TOPIC, len, filter) ||
+	    nla_put_u8(msg, KMQTT_A_QOS, qos)) {
+		nlmsg_free(msg);
+		goto lost;
+	}
+	genlmsg_end(msg, hdr);
+	if (genlmsg_unicast(&init_net, msg, portid))
+		goto lost;
+	return;
+lost:
+	kmqtt_stat_inc(KMQTT_STAT_EVENTS_LOST);
+}
+
+int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct nlattr *a, *topic;
+	struct kmqtt_conn *c;
+	struct kmqtt_msg *m;
+	u32 plen = 0, off;
+	int rem, err;
+	u8 qos;
+
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (!kmqtt_nl_is_daemon(info)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon delivers retained messages");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_CONN_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_TOPIC) ||
+	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_QOS))
+		return -EINVAL;
+	err = -EINVAL;
+	topic = info->attrs[KMQTT_A_TOPIC];
+	qos = nla_get_u8(info->attrs[KMQTT_A_QOS]);
+	if (qos > 1) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_QOS],
+				    "kmqtt: QoS 2 is not delivered yet");
+		goto refused;
+	}
+	if (topic_name_valid(nla_data(topic), nla_len(topic), &kmqtt_limits()->topic)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, topic, "kmqtt: invalid topic name");
+		goto refused;
+	}
+	nla_for_each_attr(a, genlmsg_data(info->genlhdr), genlmsg_len(info->genlhdr), rem)
+		if (nla_type(a) == KMQTT_A_PAYLOAD)
+			plen += nla_len(a);
+	err = -EMSGSIZE;
+	if (plen > KMQTT_MAX_RETAIN_SIZE - nla_len(topic)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "retained message too large");
+		goto refused;
+	}
+	err = -ENOENT;
+	c = kmqtt_conn_find(nla_get_u64(info->attrs[KMQTT_A_CONN_ID]));
+	if (!c) {
+		NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
+		goto refused;
+	}
+	/* The read check of the fan-out: what the subscriber may not read, it does not get. */
+	err = -EACCES;
+	if (!kmqtt_acl_allows(c->acl, nla_data(topic), nla_len(topic), KMQTT_ACL_READ)) {
+		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
+		goto put_conn;
+	}
+	err = -ENOMEM;
+	m = kmqtt_msg_new(nla_len(topic), plen);
+	if (!m) {
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		goto put_conn;
+	}
+	m->qos = qos;
+	m->retain = true;
+	memcpy(m->data, nla_data(topic), nla_len(topic));
+	off = nla_len(topic);
+	nla_for_each_attr(a, genlmsg_data(info->genlhdr), genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(a) != KMQTT_A_PAYLOAD)
+			continue;
+		memcpy(m->data + off, nla_data(a), nla_len(a));
+		off += nla_len(a);
+	}
+	err = kmqtt_conn_enqueue(c, m, qos) ? 0 : -ENOBUFS;
+	kmqtt_msg_put(m);
+put_conn:
+	kmqtt_conn_put(c);
+	if (!err) {
+		kmqtt_stat_inc(KMQTT_STAT_RETAIN_DELIVERED);
+		return 0;
+	}
+refused:
+	kmqtt_stat_inc(KMQTT_STAT_DELIVER_REFUSED);
+	return err;
+}
+
+/* Forget every waiting hand-over: none will be confirmed (daemon gone, module unload). */
+static void kmqtt_retain_flush(bool stop)
+{
+	struct kmqtt_punt *e;
+	unsigned long id;
+	u32 n = 0;
+
+	mutex_lock(&kmqtt_punt_lock);
+	if (stop)
+		kmqtt_punt_stopping = true;
+	xa_for_each(&kmqtt_punts, id, e) {
+		xa_erase(&kmqtt_punts, id);
+		kfree(e);
+		n++;
+	}
+	kmqtt_punt_count = 0;
+	kmqtt_punt_bytes = 0;
+	mutex_unlock(&kmqtt_punt_lock);
+	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n);
+	kmqtt_stat_add(KMQTT_STAT_RETAIN_PENDING, -(u64)n);
+	if (n)
+		pr_warn("%u retained messages were not confirmed by the daemon: not stored\n", n);
+}
+
+void kmqtt_retain_daemon_gone(void)
+{
+	kmqtt_retain_flush(false);
+}
+
+void kmqtt_retain_exit(void)
+{
+	kmqtt_retain_flush(true);
+	xa_destroy(&kmqtt_punts);
+}
