@@ -24,6 +24,7 @@ static const struct {
 	{ "stats", cmd_stats, "module, protocol-error and daemon counters" },
 	{ "revoke", cmd_revoke, "revoke --serial HEX | --cn NAME: revoke a client certificate" },
 	{ "reload", cmd_reload, "re-read kmqttd's configuration and files (as SIGHUP)" },
+	{ "retained", cmd_retained, "retained [FILTER]: retained messages (default filter #)" },
 };
 
 const char *ctl_errstr(int err)

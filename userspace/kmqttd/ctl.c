@@ -185,6 +185,7 @@ static json_object *status_json(struct kmqttd *d)
 	json_object_object_add(dm, "listeners", listeners_json(d));
 	json_object_object_add(dm, "connecting", json_object_new_int((int)d->n_pending));
 	json_object_object_add(dm, "connections", json_object_new_int64(conns_tracked(d)));
+	json_object_object_add(dm, "store", retained_store_json(d));
 	json_object_object_add(o, "daemon", dm);
 	return o;
 }
@@ -283,6 +284,10 @@ static json_object *handle(struct kmqttd *d, char *req)
 		return revoke_json(d, save);
 	if (cmd && !strcmp(cmd, "reload"))
 		return reload_json(d);
+	if (cmd && !strcmp(cmd, "retained")) {
+		/* The rest of the request is the filter: topics may hold spaces. */
+		return retained_json(d, save && *save ? save : "#");
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "error", json_object_new_string(cmd ? "unknown command" : "empty request"));
 	if (cmd)

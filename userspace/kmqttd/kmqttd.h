@@ -50,6 +50,7 @@ enum ev_kind {
 	EV_NL_DAEMON,		/* the registered kmqtt socket: events from the module */
 	EV_LISTENER,
 	EV_PENDING,		/* a client in its TLS handshake or sending its CONNECT */
+	EV_STORE,		/* the store's eventfd: writes completed */
 };
 
 struct ev {
@@ -90,6 +91,12 @@ enum dstat {
 	DS_TLS_REVOKED,
 	DS_TLS_NOT_OFFLOADED,
 	DS_REVOKED_DISCONNECTS,
+	DS_RETAINED_SET,		/* new retained topics */
+	DS_RETAINED_REPLACED,
+	DS_RETAINED_DELETED,		/* by an empty payload */
+	DS_RETAINED_CONFIRMED,		/* RETAIN_STORED sent to the module */
+	DS_RETAINED_STORE_ERRORS,	/* not kept or not stored: left unconfirmed */
+	DS_RETAINED_SENT,		/* DELIVER sent on subscribe */
 	__DS_MAX
 };
 
@@ -101,7 +108,7 @@ struct ratelog {
 };
 
 enum rl_kind { RL_REFUSED, RL_INVALID, RL_AUTH, RL_MODULE, RL_WILL, RL_ACCEPT, RL_ACL, RL_TLS,
-	       __RL_MAX };
+	       RL_STORE, __RL_MAX };
 
 /* An IP address as 16 bytes (IPv4 as ::ffff:a.b.c.d), the key of the per-IP table. */
 struct ip_key {
@@ -114,6 +121,8 @@ struct revocations;
 struct kmqttd;
 struct kmq_conn_tls;
 struct hconn;
+struct retained;
+struct kmq_store;
 
 /* Pending connections in deadline order (each list has one timeout: append keeps it). */
 struct pc_list {
@@ -225,6 +234,9 @@ struct kmqttd {
 	uint64_t closed[__KMQTT_CLOSE_MAX];
 	struct ratelog rl[__RL_MAX];
 	bool stop;
+	struct retained *retained;	/* retained.c */
+	struct kmq_store *store;	/* NULL: persistence off */
+	struct ev store_ev;
 };
 
 uint64_t kmqttd_now_ms(void);
@@ -298,6 +310,18 @@ void conns_forget_all(struct kmqttd *d);
 /* Rebuild the table from a CONN_GET dump (module_resync). */
 int conn_track_peer_string(struct kmqttd *d, uint64_t id, const char *peer);
 uint32_t conns_tracked(const struct kmqttd *d);
+
+/* retained.c */
+struct json_object;
+/* Open the store (persistence on) and load the retained messages; -1 with @err. */
+int retained_init(struct kmqttd *d, char *err, size_t errlen);
+int retained_start(struct kmqttd *d);
+void retained_free(struct kmqttd *d);
+void retained_on_store_event(struct kmqttd *d);
+void retained_on_publish(struct kmqttd *d, const struct kmq_event *ev);
+void retained_on_subscribe(struct kmqttd *d, const struct kmq_event *ev);
+struct json_object *retained_json(struct kmqttd *d, const char *filter);
+struct json_object *retained_store_json(struct kmqttd *d);
 
 /* stats.c */
 const char *dstat_name(enum dstat s);

@@ -137,6 +137,9 @@ static int setup(struct kmqttd *d)
 			      .fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC) };
 	if (d->sig.fd < 0 || kmqttd_epoll_add(d, &d->sig, EPOLLIN) < 0)
 		return -errno;
+	ret = retained_start(d);
+	if (ret)
+		return ret;
 	ret = ctl_listen(d);
 	if (ret)
 		return ret;
@@ -214,6 +217,9 @@ static int dispatch(struct kmqttd *d, struct ev *ev, uint32_t events)
 	case EV_PENDING:
 		connect_on_event(d, (struct pconn *)ev, events);
 		break;
+	case EV_STORE:
+		retained_on_store_event(d);
+		break;
 	}
 	return 0;
 }
@@ -275,7 +281,7 @@ int main(int argc, char **argv)
 	struct kmqttd d = { .epfd = -1, .sig.fd = -1, .ctl.fd = -1 };
 	const char *conf_path = KMQ_CONF_DEFAULT;
 	bool explicit = false, test = false, verbose = false;
-	char err[640];
+	char err[1024];
 	int opt, ret;
 
 	while ((opt = getopt(argc, argv, "c:tvVh")) != -1) {
@@ -325,6 +331,14 @@ int main(int argc, char **argv)
 	kmq_log_init("kmqttd", verbose ? KMQ_LOG_DEBUG : d.conf.log_level);
 	d.started_ms = kmqttd_now_ms();
 	log_info("kmqttd %s starting (config %s)", KMQTT_VERSION, d.conf_path ? d.conf_path : "defaults");
+	/* The store before anything else: a damaged one stops the start (exit status 2). */
+	if (retained_init(&d, err, sizeof(err))) {
+		log_err("%s", err);
+		retained_free(&d);
+		auth_free(&d.auth);
+		kmq_conf_free(&d.conf);
+		return 2;
+	}
 
 	ret = setup(&d);
 	if (!ret)
@@ -340,6 +354,7 @@ int main(int argc, char **argv)
 	if (d.epfd >= 0)
 		close(d.epfd);
 	peers_free(&d.peers);
+	retained_free(&d);
 	auth_free(&d.auth);
 	kmq_conf_free(&d.conf);
 	log_info("stopped");

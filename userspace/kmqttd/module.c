@@ -18,6 +18,14 @@ static void on_event(void *arg, const struct kmq_event *ev)
 	struct kmqttd *d = arg;
 	char id[96];
 
+	if (ev->cmd == KMQTT_CMD_RETAIN) {
+		retained_on_publish(d, ev);
+		return;
+	}
+	if (ev->cmd == KMQTT_CMD_SUBSCRIBED) {
+		retained_on_subscribe(d, ev);
+		return;
+	}
 	if (ev->cmd != KMQTT_CMD_CONN_CLOSED)
 		return;
 	d->stats[DS_CONNS_CLOSED]++;
@@ -151,6 +159,11 @@ int module_connect(struct kmqttd *d)
 	if (setsockopt(kmq_nl_fd(&d->nl), SOL_SOCKET, SO_RCVBUFFORCE, &(int){ KMQTTD_NL_RCVBUF },
 		       sizeof(int)) < 0)
 		setsockopt(kmq_nl_fd(&d->nl), SOL_SOCKET, SO_RCVBUF, &(int){ KMQTTD_NL_RCVBUF },
+			   sizeof(int));
+	/* A retained message to deliver is one netlink message of up to 1 MiB. */
+	if (setsockopt(kmq_nl_fd(&d->nl), SOL_SOCKET, SO_SNDBUFFORCE, &(int){ KMQTTD_NL_RCVBUF },
+		       sizeof(int)) < 0)
+		setsockopt(kmq_nl_fd(&d->nl), SOL_SOCKET, SO_SNDBUF, &(int){ KMQTTD_NL_RCVBUF },
 			   sizeof(int));
 	d->nl_ev = (struct ev){ .kind = EV_NL_DAEMON, .fd = kmq_nl_fd(&d->nl) };
 	if (kmqttd_epoll_add(d, &d->nl_ev, EPOLLIN) < 0) {

@@ -40,6 +40,12 @@ static const char *const dstat_names[__DS_MAX] = {
 	[DS_TLS_REVOKED] = "tls_revoked",
 	[DS_TLS_NOT_OFFLOADED] = "tls_not_offloaded",
 	[DS_REVOKED_DISCONNECTS] = "revoked_disconnects",
+	[DS_RETAINED_SET] = "retained_set",
+	[DS_RETAINED_REPLACED] = "retained_replaced",
+	[DS_RETAINED_DELETED] = "retained_deleted",
+	[DS_RETAINED_CONFIRMED] = "retained_confirmed",
+	[DS_RETAINED_STORE_ERRORS] = "retained_store_errors",
+	[DS_RETAINED_SENT] = "retained_sent",
 };
 
 const char *dstat_name(enum dstat s)

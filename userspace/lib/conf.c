@@ -359,6 +359,58 @@ static int opt_revocation_file(struct parse_ctx *p, int argc, char **argv)
 	return set_path(p, "revocation_file", argv[1], &p->c->revocation_file);
 }
 
+static int opt_bool(struct parse_ctx *p, const char *opt, const char *val, bool *out)
+{
+	if (!strcmp(val, "true"))
+		*out = true;
+	else if (!strcmp(val, "false"))
+		*out = false;
+	else
+		return fail(p, "%s must be true or false, got '%s'", opt, val);
+	return 0;
+}
+
+static int opt_persistence(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return opt_bool(p, argv[0], argv[1], &p->c->persistence);
+}
+
+static int opt_persistence_location(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return set_path(p, argv[0], argv[1], &p->c->persistence_location);
+}
+
+static int opt_persistence_file(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	if (strchr(argv[1], '/'))
+		return fail(p, "persistence_file is a file name without '/' (the directory is persistence_location), got '%s'",
+			    argv[1]);
+	free(p->c->persistence_file);
+	p->c->persistence_file = strdup(argv[1]);
+	return p->c->persistence_file ? 0 : fail(p, "out of memory");
+}
+
+static int opt_persistence_key_file(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return set_path(p, argv[0], argv[1], &p->c->persistence_key_file);
+}
+
+static int opt_persistence_damaged(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	if (!strcmp(argv[1], "set_aside"))
+		p->c->persistence_set_aside = true;
+	else if (!strcmp(argv[1], "refuse"))
+		p->c->persistence_set_aside = false;
+	else
+		return fail(p, "persistence_damaged must be refuse or set_aside, got '%s'", argv[1]);
+	return 0;
+}
+
 static const struct option {
 	const char *name;
 	int min_args, max_args;
@@ -389,6 +441,11 @@ static const struct option {
 	{ "use_identity_as_username", 1, 1, true, opt_use_identity_as_username },
 	{ "tls_version", 1, 1, true, opt_tls_version },
 	{ "revocation_file", 1, 1, false, opt_revocation_file },
+	{ "persistence", 1, 1, false, opt_persistence },
+	{ "persistence_location", 1, 1, false, opt_persistence_location },
+	{ "persistence_file", 1, 1, false, opt_persistence_file },
+	{ "persistence_key_file", 1, 1, false, opt_persistence_key_file },
+	{ "persistence_damaged", 1, 1, false, opt_persistence_damaged },
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= 32, "parse_ctx.seen has 32 bits");
@@ -404,6 +461,8 @@ void kmq_conf_init(struct kmq_conf *c)
 	c->connect_rate_per_ip = KMQ_UNLIMITED;
 	c->connect_timeout = KMQ_CONF_DEFAULT_CONNECT_TIMEOUT;
 	c->revocation_file = strdup(KMQ_CONF_DEFAULT_REVOCATION_FILE);
+	c->persistence_location = strdup(KMQ_CONF_PERSISTENCE_LOCATION);
+	c->persistence_file = strdup(KMQ_CONF_PERSISTENCE_FILE);
 }
 
 void kmq_conf_free(struct kmq_conf *c)
@@ -428,6 +487,12 @@ void kmq_conf_free(struct kmq_conf *c)
 	c->password_file = NULL;
 	free(c->acl_file);
 	c->acl_file = NULL;
+	free(c->persistence_location);
+	c->persistence_location = NULL;
+	free(c->persistence_file);
+	c->persistence_file = NULL;
+	free(c->persistence_key_file);
+	c->persistence_key_file = NULL;
 }
 
 static int parse_line(void *ctx, char *s, unsigned int lineno)

@@ -74,7 +74,16 @@ struct kmq_conf {
 	uint32_t max_queued_messages;	/* 0: the module's default */
 	uint32_t max_inflight_messages;	/* 0: the module's default */
 	char *revocation_file;	/* kmqttctl revoke's persistent list */
+	/* The persistent store (docs/kmqttd.conf.md, "Persistence"). */
+	bool persistence;
+	char *persistence_location;	/* a directory */
+	char *persistence_file;		/* a file name in it */
+	char *persistence_key_file;	/* NULL: payloads are stored in the clear */
+	bool persistence_set_aside;	/* persistence_damaged set_aside */
 };
+
+#define KMQ_CONF_PERSISTENCE_LOCATION	"/var/lib/kmqtt/"
+#define KMQ_CONF_PERSISTENCE_FILE	"kmqtt.db"
 
 /* Defaults, used for any option the file does not set. */
 void kmq_conf_init(struct kmq_conf *c);

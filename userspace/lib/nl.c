@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
@@ -42,6 +43,11 @@ static const char *const stat_names[KMQTT_STAT_MAX + 1] = {
 	[KMQTT_STAT_TLS_ALERTS] = "tls_alerts",
 	[KMQTT_STAT_TLS_UNEXPECTED_RECORDS] = "tls_unexpected_records",
 	[KMQTT_STAT_TLS_DECRYPT_ERRORS] = "tls_decrypt_errors",
+	[KMQTT_STAT_RETAIN_PUNTED] = "retain_punted",
+	[KMQTT_STAT_RETAIN_STORED] = "retain_stored",
+	[KMQTT_STAT_RETAIN_PENDING] = "retain_pending",
+	[KMQTT_STAT_RETAIN_DELIVERED] = "retain_delivered",
+	[KMQTT_STAT_DELIVER_REFUSED] = "deliver_refused",
 };
 
 const char *kmq_stat_name(int stat)
@@ -139,6 +145,8 @@ int kmq_nl_open(struct kmq_nl *nl)
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	/* A reply that never comes (lost in an overflow) must not hang the caller. */
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Events carry retained messages: read each whole, whatever its size. */
+	nl_socket_enable_msg_peek(nl->sk);
 	nl->family = genl_ctrl_resolve(nl->sk, KMQTT_GENL_NAME);
 	if (nl->family < 0) {
 		kmq_nl_close(nl);
@@ -155,17 +163,55 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * The payload of a RETAIN event: its KMQTT_A_PAYLOAD attributes in order. One chunk is
+ * used in place; more are joined in *@joined (to be freed). -1: out of memory or too large.
+ */
+static int event_payload(struct nlmsghdr *nlh, struct kmq_event *ev, uint8_t **joined)
+{
+	struct nlattr *a;
+	size_t total = 0, off = 0;
+	int rem, n = 0;
+
+	*joined = NULL;
+	nlmsg_for_each_attr(a, nlh, GENL_HDRLEN, rem) {
+		if (nla_type(a) != KMQTT_A_PAYLOAD)
+			continue;
+		total += (size_t)nla_len(a);
+		ev->payload = nla_data(a);
+		n++;
+	}
+	ev->payload_len = (uint32_t)total;
+	if (n <= 1)
+		return 0;
+	if (total > KMQTT_MAX_RETAIN_SIZE)
+		return -1;
+	*joined = malloc(total);
+	if (!*joined)
+		return -1;
+	nlmsg_for_each_attr(a, nlh, GENL_HDRLEN, rem) {
+		if (nla_type(a) != KMQTT_A_PAYLOAD)
+			continue;
+		memcpy(*joined + off, nla_data(a), (size_t)nla_len(a));
+		off += (size_t)nla_len(a);
+	}
+	ev->payload = *joined;
+	return 0;
+}
+
 /* An unsolicited message from the module: parse it and hand it to nl->on_event. */
 static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 {
 	struct nlattr *tb[KMQTT_A_MAX + 1];
 	struct genlmsghdr *g;
 	struct kmq_event ev = { 0 };
+	uint8_t *joined = NULL;
 
 	if (nlh->nlmsg_type != nl->family || !genlmsg_valid_hdr(nlh, 0))
 		return;
 	g = nlmsg_data(nlh);
-	if (g->cmd != KMQTT_CMD_CONN_CLOSED ||
+	if ((g->cmd != KMQTT_CMD_CONN_CLOSED && g->cmd != KMQTT_CMD_RETAIN &&
+	     g->cmd != KMQTT_CMD_SUBSCRIBED) ||
 	    genlmsg_parse(nlh, 0, tb, KMQTT_A_MAX, NULL) < 0 || !tb[KMQTT_A_CONN_ID])
 		return;
 	ev.cmd = g->cmd;
@@ -175,8 +221,26 @@ static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 			 nla_get_string(tb[KMQTT_A_CLIENT_ID]));
 	if (tb[KMQTT_A_CLOSE_REASON])
 		ev.reason = nla_get_u32(tb[KMQTT_A_CLOSE_REASON]);
+	if (g->cmd != KMQTT_CMD_CONN_CLOSED) {
+		if (!tb[KMQTT_A_TOPIC] || !tb[KMQTT_A_QOS] || nla_len(tb[KMQTT_A_TOPIC]) < 1 ||
+		    nla_len(tb[KMQTT_A_TOPIC]) > KMQTT_MAX_TOPIC ||
+		    (g->cmd == KMQTT_CMD_RETAIN && !tb[KMQTT_A_PUNT_ID]))
+			return;
+		ev.topic = nla_data(tb[KMQTT_A_TOPIC]);
+		ev.topic_len = (uint16_t)nla_len(tb[KMQTT_A_TOPIC]);
+		ev.qos = nla_get_u8(tb[KMQTT_A_QOS]);
+		if (g->cmd == KMQTT_CMD_RETAIN) {
+			ev.punt_id = nla_get_u32(tb[KMQTT_A_PUNT_ID]);
+			if (event_payload(nlh, &ev, &joined)) {
+				/* Unconfirmed: the module counts it as pending, then not stored. */
+				nl->overflows++;
+				return;
+			}
+		}
+	}
 	if (nl->on_event)
 		nl->on_event(nl->event_arg, &ev);
+	free(joined);
 }
 
 /* Request/response plumbing: keeps the exact errno the kernel answered. */
@@ -666,16 +730,77 @@ int kmq_nl_get_errors(struct kmq_nl *nl, int (*fn)(const char *name, uint64_t co
 	return nl_request(nl, msg, parse_errors, &e);
 }
 
+int kmq_nl_retain_stored(struct kmq_nl *nl, uint32_t punt_id)
+{
+	struct nl_msg *msg = nl_new_flags(nl, KMQTT_CMD_RETAIN_STORED, NLM_F_REQUEST, 0);
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, KMQTT_A_PUNT_ID, punt_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nl_complete_msg(nl->sk, msg);
+	ret = nl_send(nl->sk, msg);
+	nlmsg_free(msg);
+	return ret < 0 ? -EIO : 0;
+}
+
+int kmq_nl_deliver(struct kmq_nl *nl, uint64_t conn_id, const char *topic, uint16_t topic_len,
+		   const void *payload, uint32_t payload_len, uint8_t qos)
+{
+	size_t chunks = (payload_len + KMQTT_PAYLOAD_CHUNK - 1) / KMQTT_PAYLOAD_CHUNK;
+	size_t size = 256 + topic_len + chunks * (KMQTT_PAYLOAD_CHUNK + 8);
+	const uint8_t *p = payload;
+	struct nl_msg *msg;
+	int ret;
+
+	if ((size_t)topic_len + payload_len > KMQTT_MAX_RETAIN_SIZE)
+		return -EMSGSIZE;
+	msg = nl_new_flags(nl, KMQTT_CMD_DELIVER, NLM_F_REQUEST, size);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, KMQTT_A_CONN_ID, conn_id) ||
+	    nla_put(msg, KMQTT_A_TOPIC, topic_len, topic) || nla_put_u8(msg, KMQTT_A_QOS, qos))
+		goto nospace;
+	while (payload_len) {
+		uint32_t n = payload_len < KMQTT_PAYLOAD_CHUNK ? payload_len : KMQTT_PAYLOAD_CHUNK;
+
+		if (nla_put(msg, KMQTT_A_PAYLOAD, (int)n, p))
+			goto nospace;
+		p += n;
+		payload_len -= n;
+	}
+	nl_complete_msg(nl->sk, msg);
+	ret = nl_send(nl->sk, msg);
+	nlmsg_free(msg);
+	return ret < 0 ? -EIO : 0;
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
 int kmq_nl_read_events(struct kmq_nl *nl)
 {
-	static char buf[32768];
+	static char *buf;
 	int fd = nl_socket_get_fd(nl->sk);
 
+	if (!buf) {
+		buf = malloc(KMQ_NL_EVENT_MAX);
+		if (!buf)
+			return -ENOMEM;
+	}
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, KMQ_NL_EVENT_MAX, MSG_DONTWAIT | MSG_TRUNC);
 		int len = (int)n;
 		struct nlmsghdr *nlh;
 
+		if (n > KMQ_NL_EVENT_MAX) {
+			/* Larger than any event the module sends: not ours to parse. */
+			nl->overflows++;
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -44,11 +44,21 @@ struct kmq_status {
 
 /* An event from the module to the registered daemon. */
 struct kmq_event {
-	uint8_t cmd;		/* KMQTT_CMD_CONN_CLOSED */
+	uint8_t cmd;		/* KMQTT_CMD_CONN_CLOSED, _RETAIN or _SUBSCRIBED */
 	uint64_t conn_id;
 	char client_id[KMQTT_MAX_CLIENT_ID + 1];
 	uint32_t reason;	/* enum kmqtt_close_reason */
+	/* RETAIN and SUBSCRIBED; the pointers are valid during the callback only. */
+	uint32_t punt_id;	/* RETAIN */
+	uint8_t qos;		/* RETAIN: the PUBLISH's; SUBSCRIBED: the granted QoS */
+	const char *topic;	/* RETAIN: topic name; SUBSCRIBED: filter (not NUL-terminated) */
+	uint16_t topic_len;
+	const uint8_t *payload;	/* RETAIN */
+	uint32_t payload_len;
 };
+
+/* The largest event: a retained message of KMQTT_MAX_RETAIN_SIZE and its attributes. */
+#define KMQ_NL_EVENT_MAX	(KMQTT_MAX_RETAIN_SIZE + 64 * 1024)
 
 /* KMQTT_CMD_CONN_NEW: an authenticated connection handed to the module. */
 struct kmq_conn_new {
@@ -116,6 +126,14 @@ int kmq_nl_conn_del(struct kmq_nl *nl, uint64_t id, const char *client_id);
 /* Protocol errors counted by the module: @fn per codec error name seen at least once. */
 int kmq_nl_get_errors(struct kmq_nl *nl, int (*fn)(const char *name, uint64_t count, void *arg),
 		      void *arg);
+/*
+ * Daemon socket: confirm that the retained message of KMQTT_CMD_RETAIN @punt_id is stored,
+ * and queue a retained message to a connection. Both are sent without waiting for an
+ * answer (the module counts refusals); 0 or a negative errno from sending.
+ */
+int kmq_nl_retain_stored(struct kmq_nl *nl, uint32_t punt_id);
+int kmq_nl_deliver(struct kmq_nl *nl, uint64_t conn_id, const char *topic, uint16_t topic_len,
+		   const void *payload, uint32_t payload_len, uint8_t qos);
 /*
  * Read the events waiting on the (daemon's) socket without blocking, passing each to
  * nl->on_event. Returns 0, or a negative errno. An overflow (events lost) increments
