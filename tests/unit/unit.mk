@@ -20,6 +20,13 @@ $(UB)/%: tests/unit/%.c $(CORE_SRCS) $(LIB_SRCS) $(wildcard kmod/core/*.h usersp
 	@mkdir -p $(UB)
 	$(CC) $(CFLAGS) -o $@ $< $(CORE_SRCS) $(LIB_SRCS) $(LIBS) -lm
 
+# The store's test links kmqttd's store (userspace/kmqttd/store.c) and SQLite as well.
+STORE_SRCS := userspace/kmqttd/store.c
+$(UB)/test_store: tests/unit/test_store.c $(STORE_SRCS) userspace/kmqttd/store.h $(CORE_SRCS) $(LIB_SRCS) $(wildcard kmod/core/*.h userspace/lib/*.h)
+	@mkdir -p $(UB)
+	$(CC) $(CFLAGS) -D_GNU_SOURCE -Iuserspace/kmqttd $(shell pkg-config --cflags sqlite3) -o $@ $< $(STORE_SRCS) \
+		$(CORE_SRCS) $(LIB_SRCS) $(LIBS) $(shell pkg-config --libs sqlite3) -lpthread -lm
+
 # TAP output, one line per test case; tests/run counts them.
 run: build
 	@rc=0; for t in $(TESTS); do \
