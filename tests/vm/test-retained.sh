@@ -158,18 +158,29 @@ check "a 200 kB retained message is acknowledged" pub $port -q 1 -r -t big/1 -f 
 mosquitto_sub -p $port -t big/1 -C 1 -W 10 -N >"$work/big.out" 2>/dev/null
 check "... and delivered whole" cmp -s "$work/big" "$work/big.out"
 
+# A publisher connected now whose lines we write when we choose (fd 3): "-l" publishes
+# each line read, and at the end of its input waits for the PUBACKs, then exits.
+held_pub() {	# held_pub TOPIC
+	rm -f "$work/fifo"
+	mkfifo "$work/fifo"
+	timeout 120 mosquitto_pub -p $port -l -q 1 -r -t "$1" <"$work/fifo" &
+	ppid=$!
+	exec 3>"$work/fifo"
+	wait_for 20 eval '[ "$(mcount conns_current)" -ge 1 ]'
+}
+
 # --- the QoS 1 PUBACK waits for the store: a stopped daemon holds it back
 wait_for 10 eval '[ "$(mcount conns_current)" = 0 ]'
-{ sleep 3; echo held; } | timeout 60 mosquitto_pub -p $port -l -q 1 -r -t p/held &
-ppid=$!
-if wait_for 20 eval '[ "$(mcount conns_current)" -ge 1 ]'; then
+if held_pub p/held; then
 	kill -STOP "$dpid"
-	sleep 5
+	echo held >&3
+	exec 3>&-
+	sleep 3
 	check "daemon stopped: the publisher got no PUBACK" kill -0 $ppid
 	check "daemon stopped: the module counts the message pending" \
 		test "$(mcount retain_pending)" = 1
 	kill -CONT "$dpid"
-	check "daemon continued: the PUBACK arrives" wait_for 10 eval '! kill -0 $ppid'
+	check "daemon continued: the PUBACK arrives" wait_for 15 eval '! kill -0 $ppid'
 	wait $ppid
 	check "... and the publisher exits 0" test $? = 0
 	check "nothing pending" test "$(mcount retain_pending)" = 0
@@ -177,24 +188,26 @@ if wait_for 20 eval '[ "$(mcount conns_current)" -ge 1 ]'; then
 	check "the held message is retained (got '$out')" test "$out" = "1 1 p/held held"
 else
 	notok "publisher connected"
+	exec 3>&-
 	kill $ppid
 fi
 
 # --- no daemon: refused visibly, never acknowledged
 wait_for 10 eval '[ "$(mcount conns_current)" = 0 ]'
-{ sleep 4; echo lost; } | timeout 60 mosquitto_pub -p $port -l -q 1 -r -t p/lost &
-ppid=$!
-if wait_for 20 eval '[ "$(mcount conns_current)" -ge 1 ]'; then
+if held_pub p/lost; then
 	ns0=$(mcount retain_not_stored)
 	stop_daemon
-	sleep 5
+	echo lost >&3
+	exec 3>&-
 	check "daemon gone: retain_not_stored counts the refused message" \
-		test "$(mcount retain_not_stored)" = $((ns0 + 1))
+		wait_for 10 eval '[ "$(mcount retain_not_stored)" = $((ns0 + 1)) ]'
+	sleep 2
 	check "daemon gone: no PUBACK for it" kill -0 $ppid
 	kill $ppid 2>/dev/null
 	wait $ppid 2>/dev/null
 else
 	notok "publisher connected"
+	exec 3>&-
 	kill $ppid
 	stop_daemon
 fi
