@@ -100,6 +100,14 @@ int main(void)
 	check("status reports the daemon's pid",
 	      kmq_nl_status(&b, &st) || st.daemon_pid != (uint32_t)pid ||
 	      st.state != KMQTT_STATE_RUNNING, 0);
+	check("a retained confirmation from a socket that is not the daemon is refused (EPERM)",
+	      request(&b, KMQTT_CMD_RETAIN_STORED, (int[]){ KMQTT_A_PUNT_ID, 1 }, 2), -EPERM);
+	check("a retained delivery from a socket that is not the daemon is refused (EPERM)",
+	      request(&b, KMQTT_CMD_DELIVER, (int[]){ KMQTT_A_PUNT_ID, 1 }, 2), -EPERM);
+	check("the daemon confirming an unknown retained hand-over gets ENOENT",
+	      request(&a, KMQTT_CMD_RETAIN_STORED, (int[]){ KMQTT_A_PUNT_ID, 12345 }, 2), -ENOENT);
+	check("a retained delivery without its attributes is refused (EINVAL)",
+	      request(&a, KMQTT_CMD_DELIVER, (int[]){ KMQTT_A_PUNT_ID, 1 }, 2), -EINVAL);
 	check("second daemon is refused while the first is alive (EBUSY)",
 	      kmq_nl_register(&b, (uint32_t)pid + 1), -EBUSY);
 	check("the refusal carries an extended-ack message",
