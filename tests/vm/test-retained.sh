@@ -228,6 +228,24 @@ check "kmqttd registers again" up
 out=$(sub $port 'p/#' 1)
 check "after a module reload the retained message is delivered (got '$out')" \
 	test "$out" = "1 1 p/held held"
+# rmmod with a live connection whose retained message waits for the (stopped) daemon
+wait_for 10 eval '[ "$(mcount conns_current)" = 0 ]'
+if held_pub p/rm; then
+	kill -STOP "$dpid"
+	echo rm >&3
+	exec 3>&-
+	check "a retained hand-over waits for the stopped daemon" \
+		wait_for 30 eval '[ "$(mcount retain_pending)" = 1 ]'
+	check "rmmod with a live connection and a hand-over pending" rmmod kmqtt
+	kill -CONT "$dpid"
+	wait $ppid 2>/dev/null
+	check "insmod after it" insmod "$KO"
+	check "kmqttd registers after it" up
+else
+	notok "publisher connected"
+	exec 3>&-
+	kill $ppid
+fi
 stop_daemon
 check "rmmod, kmqttd stopped" rmmod kmqtt
 check "insmod" insmod "$KO"
