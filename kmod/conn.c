@@ -53,6 +53,7 @@ static void kmqtt_conn_free_rcu(struct rcu_head *rcu)
 	kfree(c->client_id);
 	kfree(c->username);
 	kfree(c->tls);
+	kfree(c->will);
 	kfree(c);
 }
 
@@ -167,6 +168,33 @@ static void kmqtt_tx_free(struct kmqtt_tx *t)
 	kmem_cache_free(kmqtt_tx_cache, t);
 }
 
+/*
+ * Publish the will of @c as if the client had sent it: the ACL decides, the live
+ * subscribers get it, a retained will is handed to the daemon to be stored. Nobody waits
+ * for an acknowledgment.
+ */
+static void kmqtt_conn_publish_will(struct kmqtt_conn *c)
+{
+	const struct kmqtt_will *w = c->will;
+	struct mqtt_publish p = {
+		.topic = { .s = (const char *)w->data, .len = w->topic_len },
+		.payload = w->data + w->topic_len,
+		.payload_len = w->payload_len,
+		.qos = w->qos,
+		.retain = w->retain,
+	};
+
+	if (c->acl && !kmqtt_acl_allows(c->acl, p.topic.s, p.topic.len, KMQTT_ACL_WRITE)) {
+		kmqtt_stat_inc(KMQTT_STAT_WILLS_DENIED);
+		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
+		return;
+	}
+	kmqtt_stat_inc(KMQTT_STAT_WILLS_PUBLISHED);
+	kmqtt_publish(c, &p);
+	if (p.retain)
+		kmqtt_retain_punt(c, &p);
+}
+
 static void kmqtt_conn_close_work(struct work_struct *w)
 {
 	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, close_work);
@@ -192,6 +220,7 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 	/* No new subscriber deliveries: unsubscribe (under the trie lock) and drain. */
 	kmqtt_unsubscribe_all(c);
 	spin_lock_bh(&c->tx_lock);
+	list_splice_init(&c->ctlq, &drop);
 	list_splice_init(&c->txq, &drop);
 	list_splice_init(&c->inflight, &drop);
 	/* A QoS 1 item being sent is on the in-flight list already. */
@@ -207,9 +236,16 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 	if (c->pkt && c->pkt != c->small)
 		kvfree(c->pkt);
 	c->pkt = NULL;
+	xa_destroy(&c->qos2_in);
+	c->n_qos2_in = 0;
 
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	sockfd_put(c->sock);
+
+	/* [MQTT-3.1.2-8]: the will goes out unless the client said DISCONNECT. */
+	if (c->will && c->close_reason != KMQTT_CLOSE_CLIENT_DISCONNECT &&
+	    c->close_reason != KMQTT_CLOSE_SHUTDOWN)
+		kmqtt_conn_publish_will(c);
 
 	mutex_lock(&kmqtt_conns_lock);
 	xa_erase(&kmqtt_conns, c->id);
@@ -259,7 +295,13 @@ static void kmqtt_send_ctl(struct kmqtt_conn *c, const u8 *pkt, int len)
 		kmqtt_tx_free(t);
 		return;
 	}
-	list_add_tail(&t->node, &c->txq);
+	/*
+	 * Control packets overtake waiting PUBLISHes: a PUBREL must not wait behind
+	 * messages that wait for the in-flight window it is about to open. Their own order
+	 * (CONNACK first, acknowledgments in the order of the packets acknowledged
+	 * [MQTT-4.6.0-2], SUBACK before the retained messages it triggers) is kept.
+	 */
+	list_add_tail(&t->node, &c->ctlq);
 	spin_unlock_bh(&c->tx_lock);
 	kmqtt_conn_queue(c, &c->tx_work);
 }
@@ -313,6 +355,22 @@ bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
 	return true;
 }
 
+/* A packet id not in flight on @c (a QoS 2 message may stay long); under tx_lock. */
+static u16 kmqtt_next_pid(struct kmqtt_conn *c)
+{
+	struct kmqtt_tx *t;
+	u16 pid;
+
+again:
+	pid = ++c->next_pid;
+	if (!pid)
+		goto again;
+	list_for_each_entry(t, &c->inflight, node)
+		if (t->pid == pid)
+			goto again;
+	return pid;
+}
+
 /*
  * Take the next item to send, or NULL. A QoS 1 PUBLISH waits while the in-flight
  * window is full; it gets its packet identifier here, when its bytes start to go out,
@@ -326,7 +384,9 @@ static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
 	spin_lock_bh(&c->tx_lock);
 	t = c->tx_cur;
 	if (!t) {
-		t = list_first_entry_or_null(&c->txq, struct kmqtt_tx, node);
+		t = list_first_entry_or_null(&c->ctlq, struct kmqtt_tx, node);
+		if (!t)
+			t = list_first_entry_or_null(&c->txq, struct kmqtt_tx, node);
 		if (t && t->msg && t->qos && c->n_inflight >= c->inflight_max)
 			t = NULL;
 		if (t) {
@@ -337,9 +397,7 @@ static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
 					c->last_tx = NULL;
 			}
 			if (t->msg && t->qos) {
-				do {
-					t->pid = ++c->next_pid;
-				} while (!t->pid);
+				t->pid = kmqtt_next_pid(c);
 				list_add_tail(&t->node, &c->inflight);
 				t->inflight = true;
 				c->n_inflight++;
@@ -424,7 +482,9 @@ static bool kmqtt_tx_more(struct kmqtt_conn *c)
 	bool more;
 
 	spin_lock_bh(&c->tx_lock);
-	t = list_first_entry_or_null(&c->txq, struct kmqtt_tx, node);
+	t = list_first_entry_or_null(&c->ctlq, struct kmqtt_tx, node);
+	if (!t)
+		t = list_first_entry_or_null(&c->txq, struct kmqtt_tx, node);
 	more = t && !(t->msg && t->qos && c->n_inflight >= c->inflight_max);
 	spin_unlock_bh(&c->tx_lock);
 	return more;
@@ -486,75 +546,139 @@ static void kmqtt_conn_tx_work(struct work_struct *w)
 	kmqtt_conn_put(c);
 }
 
-void kmqtt_conn_puback(struct kmqtt_conn *c, u16 pid)
+/* Queue an acknowledgment (PUBACK, PUBREC, PUBREL, PUBCOMP) of @pid. */
+static void kmqtt_send_ack(struct kmqtt_conn *c, u8 type, u16 pid)
 {
 	u8 ack[4];
 	int len;
 
-	len = mqtt_encode_ack(ack, sizeof(ack), c->level, MQTT_PUBACK,
+	len = mqtt_encode_ack(ack, sizeof(ack), c->level, type,
 			      &(struct mqtt_ack){ .packet_id = pid });
 	kmqtt_send_ctl(c, ack, len);
 }
 
-static void kmqtt_puback_in(struct kmqtt_conn *c, u16 pid)
+/* Values in conn->qos2_in: the PUBREC is waiting for the daemon, or it was sent. */
+#define KMQTT_Q2_PENDING	xa_mk_value(1)
+#define KMQTT_Q2_RECEIVED	xa_mk_value(2)
+
+void kmqtt_conn_ack_late(struct kmqtt_conn *c, u8 qos, u16 pid)
+{
+	if (qos == 2) {
+		xa_cmpxchg(&c->qos2_in, pid, KMQTT_Q2_PENDING, KMQTT_Q2_RECEIVED, GFP_KERNEL);
+		kmqtt_send_ack(c, MQTT_PUBREC, pid);
+	} else if (qos == 1) {
+		kmqtt_send_ack(c, MQTT_PUBACK, pid);
+	}
+}
+
+/*
+ * An acknowledgment from the subscriber for the message @pid in flight: PUBACK of QoS 1,
+ * PUBREC of QoS 2 (the message is released: PUBREL goes out, the window stays taken until
+ * PUBCOMP), PUBCOMP of a released QoS 2 message. Others are ignored ([MQTT-4.3], ids may
+ * be stale), except a repeated PUBREC, which gets its PUBREL again.
+ */
+static void kmqtt_ack_in(struct kmqtt_conn *c, u8 type, u16 pid)
 {
 	struct kmqtt_tx *t, *found = NULL;
-	bool freeit = false;
+	bool freeit = false, pubrel = false;
 
 	spin_lock_bh(&c->tx_lock);
 	list_for_each_entry(t, &c->inflight, node) {
-		if (t->pid == pid) {
+		if (t->pid != pid)
+			continue;
+		if (type == MQTT_PUBREC && t->qos == 2) {
+			t->released = true;
+			pubrel = true;
+			break;
+		}
+		if ((type == MQTT_PUBACK && t->qos == 1) ||
+		    (type == MQTT_PUBCOMP && t->qos == 2 && t->released)) {
 			found = t;
 			list_del(&t->node);
 			t->inflight = false;
 			c->n_inflight--;
 			/* Still being sent (a fast PUBACK): kmqtt_tx_done() frees it. */
 			freeit = t != c->tx_cur;
-			break;
 		}
+		break;
 	}
 	spin_unlock_bh(&c->tx_lock);
+	if (pubrel)
+		kmqtt_send_ack(c, MQTT_PUBREL, pid);	/* [MQTT-4.3.3-1] */
 	if (freeit)
 		kmqtt_tx_free(found);
 	if (found)
 		/* The window opened: send what waited for it. */
 		kmqtt_conn_queue(c, &c->tx_work);
-	/* A PUBACK for an unknown id is ignored ([MQTT-4.3.2], the id may be stale). */
 }
 
 /* ---- RX ---- */
 
+/*
+ * A QoS 2 PUBLISH: forwarded once per packet id until the client's PUBREL
+ * [MQTT-4.3.3-2]. Returns 1 if it is new (to be forwarded), 0 for a copy received again
+ * (acknowledged again unless its PUBREC still waits for the daemon), or -errno.
+ */
+static int kmqtt_qos2_in(struct kmqtt_conn *c, u16 pid)
+{
+	void *old;
+
+	old = xa_load(&c->qos2_in, pid);
+	if (old) {
+		kmqtt_stat_inc(KMQTT_STAT_QOS2_DUPLICATES);
+		if (old == KMQTT_Q2_RECEIVED)
+			kmqtt_send_ack(c, MQTT_PUBREC, pid);
+		return 0;
+	}
+	if (c->n_qos2_in >= KMQTT_MAX_QOS2_IN) {
+		kmqtt_stat_inc(KMQTT_STAT_QOS2_LIMIT);
+		return -ENOSPC;
+	}
+	if (xa_err(xa_store(&c->qos2_in, pid, KMQTT_Q2_PENDING, GFP_KERNEL_ACCOUNT))) {
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		return -ENOMEM;
+	}
+	c->n_qos2_in++;
+	kmqtt_stat_inc(KMQTT_STAT_QOS2_IN);
+	return 1;
+}
+
+static void kmqtt_qos2_forget(struct kmqtt_conn *c, u16 pid)
+{
+	if (xa_erase(&c->qos2_in, pid))
+		c->n_qos2_in--;
+}
+
 static int kmqtt_handle_publish(struct kmqtt_conn *c, const struct mqtt_publish *p)
 {
-	u8 ack[4];
-	int len;
+	int ret;
 
 	c->msgs_in++;
 	kmqtt_stat_inc(KMQTT_STAT_MSGS_IN);
 	if (p->qos == 2) {
-		/* QoS 2 needs the daemon's durable state, which is not built yet. */
-		kmqtt_stat_inc(KMQTT_STAT_UNSUPPORTED);
-		return -EOPNOTSUPP;
+		ret = kmqtt_qos2_in(c, p->packet_id);
+		if (ret <= 0)
+			return ret;
 	}
 	if (c->acl && !kmqtt_acl_allows(c->acl, p->topic.s, p->topic.len, KMQTT_ACL_WRITE)) {
 		/* 3.1.1 has no negative acknowledgment: drop, but acknowledge (as mosquitto). */
 		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
 	} else if (kmqtt_publish(c, p) < 0 && p->qos) {
-		/* Not taken: no PUBACK, so the publisher will retry on a new connection. */
+		/* Not taken: no acknowledgment, so the publisher will retry on a new connection. */
+		if (p->qos == 2)
+			kmqtt_qos2_forget(c, p->packet_id);
 		return -ENOMEM;
 	} else if (p->retain) {
 		/*
-		 * The daemon stores it; a QoS 1 PUBACK waits for its confirmation (retain.c)
-		 * and is never sent for a message that was not stored.
+		 * The daemon stores it; a QoS 1 PUBACK or QoS 2 PUBREC waits for its
+		 * confirmation (retain.c) and is never sent for a message that was not stored.
 		 */
-		kmqtt_retain_punt(c, p);
+		if (!kmqtt_retain_punt(c, p) && p->qos == 2)
+			kmqtt_qos2_forget(c, p->packet_id);
 		return 0;
 	}
-	if (p->qos == 1) {
-		len = mqtt_encode_ack(ack, sizeof(ack), c->level, MQTT_PUBACK,
-				      &(struct mqtt_ack){ .packet_id = p->packet_id });
-		kmqtt_send_ctl(c, ack, len);
-	}
+	if (p->qos)
+		kmqtt_conn_ack_late(c, p->qos, p->packet_id);
 	return 0;
 }
 
@@ -571,7 +695,7 @@ static void kmqtt_handle_subscribe(struct kmqtt_conn *c, const struct mqtt_subsc
 
 	mqtt_sub_iter_init(&it, s);
 	while (sa.count < ARRAY_SIZE(codes) && mqtt_sub_next(&it, &e)) {
-		u8 qos = min_t(u8, e.qos, 1);	/* QoS 2 is granted as 1 until the daemon does it */
+		u8 qos = e.qos;
 		bool wild = memchr(e.filter.s, '+', e.filter.len) ||
 			    memchr(e.filter.s, '#', e.filter.len);
 
@@ -637,13 +761,20 @@ static int kmqtt_handle_packet(struct kmqtt_conn *c, const u8 *body)
 	switch (pkt.type) {
 	case MQTT_PUBLISH:
 		ret = kmqtt_handle_publish(c, &pkt.publish);
-		if (ret == -EOPNOTSUPP)
-			return KMQTT_CLOSE_UNSUPPORTED + 1;
+		if (ret == -ENOSPC)
+			return KMQTT_CLOSE_LIMIT + 1;
 		if (ret)
 			return KMQTT_CLOSE_SOCKET_ERROR + 1;
 		return 0;
 	case MQTT_PUBACK:
-		kmqtt_puback_in(c, pkt.ack.packet_id);
+	case MQTT_PUBREC:
+	case MQTT_PUBCOMP:
+		kmqtt_ack_in(c, pkt.type, pkt.ack.packet_id);
+		return 0;
+	case MQTT_PUBREL:
+		/* Released: forget the id, PUBCOMP even for an unknown one [MQTT-4.3.3-2]. */
+		kmqtt_qos2_forget(c, pkt.ack.packet_id);
+		kmqtt_send_ack(c, MQTT_PUBCOMP, pkt.ack.packet_id);
 		return 0;
 	case MQTT_SUBSCRIBE:
 		kmqtt_handle_subscribe(c, &pkt.subscribe);
@@ -657,12 +788,6 @@ static int kmqtt_handle_packet(struct kmqtt_conn *c, const u8 *body)
 		return 0;
 	case MQTT_DISCONNECT:
 		return KMQTT_CLOSE_CLIENT_DISCONNECT + 1;
-	case MQTT_PUBREC:
-	case MQTT_PUBREL:
-	case MQTT_PUBCOMP:
-		/* QoS 2 flows: not granted, so never legitimately started by us. */
-		kmqtt_stat_inc(KMQTT_STAT_UNSUPPORTED);
-		return KMQTT_CLOSE_UNSUPPORTED + 1;
 	default:
 		/* CONNECT again [MQTT-3.1.0-2], or a server-to-client packet. */
 		ret = -MQTT_E_BAD_TYPE;
@@ -942,9 +1067,12 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	c->inflight_max = p->inflight_max ?: KMQTT_DEF_INFLIGHT;
 	c->acl = p->acl;
 	c->tls = p->tls;
+	c->will = p->will;
+	xa_init(&c->qos2_in);
 	c->connected_ms = kmqtt_uptime_ms();
 	c->last_rx = jiffies;
 	INIT_LIST_HEAD(&c->subs);
+	INIT_LIST_HEAD(&c->ctlq);
 	INIT_LIST_HEAD(&c->txq);
 	INIT_LIST_HEAD(&c->inflight);
 	spin_lock_init(&c->tx_lock);

@@ -16,6 +16,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <uapi/linux/kmqtt.h>
 #include "core/mqtt_codec.h"
 #include "core/topic.h"
@@ -49,13 +50,23 @@ struct kmqtt_msg {
 struct kmqtt_tx {
 	struct list_head node;
 	struct kmqtt_msg *msg;	/* NULL: control packet in ctl[] */
-	u16 pid;		/* QoS 1 packet identifier, assigned when sending starts */
+	u16 pid;		/* QoS 1/2 packet identifier, assigned when sending starts */
 	u8 qos;
 	bool inflight;		/* on conn->inflight: sent or being sent, awaiting PUBACK */
+	bool released;		/* QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP */
 	u8 ctl_len;
-	u8 ctl[8];		/* CONNACK, PUBACK, PINGRESP, UNSUBACK */
+	u8 ctl[8];		/* CONNACK, PUBACK, PUBREC/REL/COMP, PINGRESP, UNSUBACK */
 	u8 *big;		/* a larger control packet (SUBACK), kfree'd with the item */
 	u32 big_len;
+};
+
+/* The will of a connection (KMQTT_A_WILL), published if it ends abnormally. */
+struct kmqtt_will {
+	u32 payload_len;
+	u16 topic_len;
+	u8 qos;
+	bool retain;
+	u8 data[];		/* topic, then payload */
 };
 
 struct kmqtt_acl;
@@ -90,6 +101,7 @@ struct kmqtt_conn {
 	u32 inflight_max;
 	struct kmqtt_acl *acl;
 	struct kmqtt_tls *tls;	/* NULL: plain TCP */
+	struct kmqtt_will *will;	/* NULL: none */
 	u64 connected_ms;
 	unsigned long last_rx;	/* jiffies */
 	struct hlist_node id_node;	/* kmqtt_conns_by_client, under kmqtt_conns_lock */
@@ -105,14 +117,18 @@ struct kmqtt_conn {
 	u8 rbuf[1024];
 	struct list_head subs;	/* struct kmqtt_sub, this connection's filters */
 	u32 n_subs;
+	/* QoS 2 packet ids received and forwarded, awaiting PUBREL; owned by rx_work. */
+	struct xarray qos2_in;
+	u32 n_qos2_in;
 
 	/* TX state, under tx_lock. */
 	spinlock_t tx_lock;
-	struct list_head txq;	/* waiting to be sent */
-	u32 txq_len;		/* PUBLISH items in txq */
+	struct list_head ctlq;	/* control packets waiting: sent before any PUBLISH */
+	struct list_head txq;	/* PUBLISH waiting to be sent */
+	u32 txq_len;		/* items in txq */
 	struct kmqtt_tx *tx_cur;	/* being sent; off bytes already gone */
 	u32 tx_off;
-	struct list_head inflight;	/* QoS 1 sent, awaiting PUBACK */
+	struct list_head inflight;	/* QoS 1/2 sent, awaiting PUBACK or PUBCOMP */
 	u32 n_inflight;
 	u16 next_pid;
 	u64 last_seq;		/* seq of the last msg queued, with last_tx */
@@ -157,6 +173,7 @@ struct kmqtt_conn_params {
 	u32 inflight_max;
 	struct kmqtt_acl *acl;	/* ownership passes to the connection */
 	struct kmqtt_tls *tls;	/* NULL: plain TCP; ownership passes to the connection */
+	struct kmqtt_will *will;	/* NULL: none; ownership passes to the connection */
 };
 
 /*
@@ -209,8 +226,11 @@ void kmqtt_msg_put(struct kmqtt_msg *m);
 struct kmqtt_msg *kmqtt_msg_new(u16 topic_len, u32 payload_len);
 /* conn.c: the open connection with this id, with a reference; NULL if none. */
 struct kmqtt_conn *kmqtt_conn_find(u64 id);
-/* conn.c: queue the PUBACK of @pid (a PUBLISH acknowledged late). */
-void kmqtt_conn_puback(struct kmqtt_conn *c, u16 pid);
+/*
+ * conn.c: acknowledge the PUBLISH @pid of QoS @qos late (PUBACK for 1, PUBREC for 2); a
+ * QoS 2 id is remembered until PUBREL from then on.
+ */
+void kmqtt_conn_ack_late(struct kmqtt_conn *c, u8 qos, u16 pid);
 
 /* retain.c: the punt channel for retained messages */
 bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p);

@@ -62,6 +62,13 @@ static const struct nla_policy kmqtt_tls_policy[KMQTT_TLS_A_MAX + 1] = {
 	[KMQTT_TLS_A_CERT_ISSUER] = { .type = NLA_NUL_STRING, .len = KMQTT_MAX_CERT_ISSUER },
 };
 
+static const struct nla_policy kmqtt_will_policy[KMQTT_WILL_A_MAX + 1] = {
+	[KMQTT_WILL_A_TOPIC] = NLA_POLICY_RANGE(NLA_BINARY, 1, KMQTT_MAX_TOPIC),
+	[KMQTT_WILL_A_PAYLOAD] = { .type = NLA_BINARY, .len = KMQTT_MAX_WILL_PAYLOAD },
+	[KMQTT_WILL_A_QOS] = NLA_POLICY_MAX(NLA_U8, 2),
+	[KMQTT_WILL_A_RETAIN] = { .type = NLA_FLAG },
+};
+
 static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_VERSION] = { .type = NLA_NUL_STRING },
 	[KMQTT_A_ABI_VERSION] = { .type = NLA_U32 },
@@ -92,6 +99,7 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_TOPIC] = NLA_POLICY_RANGE(NLA_BINARY, 1, KMQTT_MAX_TOPIC),
 	[KMQTT_A_QOS] = NLA_POLICY_MAX(NLA_U8, 2),
 	[KMQTT_A_PAYLOAD] = { .type = NLA_BINARY, .len = KMQTT_PAYLOAD_CHUNK },
+	[KMQTT_A_WILL] = NLA_POLICY_NESTED(kmqtt_will_policy),
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
@@ -410,6 +418,46 @@ static struct kmqtt_tls *kmqtt_nl_parse_tls(struct nlattr *nest, struct netlink_
 	return tls;
 }
 
+/* The will message, in one allocation (struct kmqtt_will). */
+static struct kmqtt_will *kmqtt_nl_parse_will(struct nlattr *nest,
+					      struct netlink_ext_ack *extack, int *err)
+{
+	struct nlattr *tb[KMQTT_WILL_A_MAX + 1];
+	struct nlattr *topic, *payload;
+	struct kmqtt_will *w;
+	u32 plen;
+
+	*err = nla_parse_nested(tb, KMQTT_WILL_A_MAX, nest, kmqtt_will_policy, extack);
+	if (*err)
+		return NULL;
+	*err = -EINVAL;
+	topic = tb[KMQTT_WILL_A_TOPIC];
+	payload = tb[KMQTT_WILL_A_PAYLOAD];
+	if (!topic || !tb[KMQTT_WILL_A_QOS]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "kmqtt: will without topic or QoS");
+		return NULL;
+	}
+	if (topic_name_valid(nla_data(topic), nla_len(topic), &kmqtt_limits()->topic)) {
+		NL_SET_ERR_MSG_ATTR(extack, topic, "kmqtt: invalid will topic");
+		return NULL;
+	}
+	plen = payload ? nla_len(payload) : 0;
+	w = kmalloc(struct_size(w, data, nla_len(topic) + plen), GFP_KERNEL_ACCOUNT);
+	if (!w) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	w->topic_len = nla_len(topic);
+	w->payload_len = plen;
+	w->qos = nla_get_u8(tb[KMQTT_WILL_A_QOS]);
+	w->retain = nla_get_flag(tb[KMQTT_WILL_A_RETAIN]);
+	memcpy(w->data, nla_data(topic), w->topic_len);
+	if (plen)
+		memcpy(w->data + w->topic_len, nla_data(payload), plen);
+	*err = 0;
+	return w;
+}
+
 static int kmqtt_nl_put_tls(struct sk_buff *skb, const struct kmqtt_tls *tls)
 {
 	struct nlattr *nest = nla_nest_start(skb, KMQTT_A_TLS);
@@ -480,6 +528,11 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 		if (!p.tls)
 			goto refused;
 	}
+	if (info->attrs[KMQTT_A_WILL]) {
+		p.will = kmqtt_nl_parse_will(info->attrs[KMQTT_A_WILL], info->extack, &err);
+		if (!p.will)
+			goto refused;
+	}
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg) {
@@ -493,7 +546,7 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 			info->extack->_msg = why;	/* a string literal of conn.c */
 		goto refused;
 	}
-	/* The connection owns the ACL and the TLS description now, reply or not. */
+	/* The connection owns the ACL, the TLS description and the will now, reply or not. */
 	hdr = genlmsg_put_reply(msg, info, &kmqtt_genl_family, 0, KMQTT_CMD_CONN_NEW);
 	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, id, KMQTT_A_PAD)) {
 		nlmsg_free(msg);
@@ -505,6 +558,7 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 refused:
 	kmqtt_acl_free(p.acl);
 	kfree(p.tls);
+	kfree(p.will);
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_REFUSED);
 	if (why)
 		pr_info("refused connection of %s: %s\n", p.client_id, why);

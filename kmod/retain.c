@@ -182,11 +182,11 @@ int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info)
 	}
 	kmqtt_stat_dec(KMQTT_STAT_RETAIN_PENDING);
 	kmqtt_stat_inc(KMQTT_STAT_RETAIN_STORED);
-	if (e->qos == 1) {
-		/* Every party responsible holds it now: the publisher gets its PUBACK. */
+	if (e->qos) {
+		/* Every party responsible holds it now: the publisher gets its PUBACK/PUBREC. */
 		c = kmqtt_conn_find(e->conn_id);
 		if (c) {
-			kmqtt_conn_puback(c, e->pid);
+			kmqtt_conn_ack_late(c, e->qos, e->pid);
 			kmqtt_conn_put(c);
 		}
 	}
@@ -244,11 +244,6 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 	err = -EINVAL;
 	topic = info->attrs[KMQTT_A_TOPIC];
 	qos = nla_get_u8(info->attrs[KMQTT_A_QOS]);
-	if (qos > 1) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_QOS],
-				    "kmqtt: QoS 2 is not delivered yet");
-		goto refused;
-	}
 	if (topic_name_valid(nla_data(topic), nla_len(topic), &kmqtt_limits()->topic)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, topic, "kmqtt: invalid topic name");
 		goto refused;

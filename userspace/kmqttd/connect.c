@@ -200,6 +200,17 @@ static int assign_client_id(char *id, size_t cap)
 	return 0;
 }
 
+static bool will_allowed(const struct mqtt_connect *c, const struct kmq_acl_rules *rules)
+{
+	char topic[KMQTT_MAX_TOPIC + 1];
+
+	if (c->will_topic.len > KMQTT_MAX_TOPIC)
+		return false;
+	memcpy(topic, c->will_topic.s, c->will_topic.len);
+	topic[c->will_topic.len] = 0;
+	return kmq_acl_rules_allow(rules, topic, KMQTT_ACL_WRITE);
+}
+
 /* Hand the authenticated connection to kmqtt.ko. */
 static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_connect *c,
 		     const char *id, const char *user, const struct kmq_acl_rules *rules)
@@ -219,6 +230,13 @@ static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_conne
 		.max_packet = d->conf.max_packet_size,
 		.tx_queue = d->conf.max_queued_messages,
 		.inflight = d->conf.max_inflight_messages,
+		.will = c->will,
+		.will_topic = c->will_topic.s,
+		.will_topic_len = c->will_topic.len,
+		.will_payload = c->will_payload.p,
+		.will_payload_len = c->will_payload.len,
+		.will_qos = c->will_qos,
+		.will_retain = c->will_retain,
 	};
 	const struct tls_identity *t = pc->tls;
 	char pid[96], pu[96];
@@ -387,12 +405,6 @@ static void process(struct kmqttd *d, struct pconn *pc)
 		return;
 	}
 authenticated:
-	if (c->will) {
-		d->stats[DS_WILLS_NOT_SUPPORTED]++;
-		log_limited(d, RL_WILL, KMQ_LOG_NOTICE,
-			    "client %s from %s has a will message: wills are not published yet",
-			    pid, pc->ip);
-	}
 	if (d->auth.acl) {
 		if (kmq_acl_rules(d->auth.acl, verified ? user : NULL, id, &rules, why, sizeof(why))) {
 			d->stats[DS_ACL_REFUSED]++;
@@ -407,6 +419,16 @@ authenticated:
 			log_limited(d, RL_ACL, KMQ_LOG_NOTICE,
 				    "client %s: %u ACL pattern grant(s) left out (the %%u/%%c value contains '+', '#' or '/', or is too long)",
 				    pid, rules.dropped);
+		}
+		/* As mosquitto: a will the client could not publish refuses the CONNECT. */
+		if (c->will && !will_allowed(c, &rules)) {
+			d->stats[DS_WILL_REFUSED]++;
+			log_limited(d, RL_WILL, KMQ_LOG_WARNING,
+				    "client %s from %s refused: the ACL does not allow writing its will topic",
+				    pid, pc->ip);
+			kmq_acl_rules_free(&rules);
+			refuse(d, pc, MQTT_RC311_NOT_AUTHORIZED);
+			return;
 		}
 	}
 	hand_off(d, pc, c, id, c->has_username || pc->use_identity ? user : NULL,

@@ -48,6 +48,11 @@ static const char *const stat_names[KMQTT_STAT_MAX + 1] = {
 	[KMQTT_STAT_RETAIN_PENDING] = "retain_pending",
 	[KMQTT_STAT_RETAIN_DELIVERED] = "retain_delivered",
 	[KMQTT_STAT_DELIVER_REFUSED] = "deliver_refused",
+	[KMQTT_STAT_WILLS_PUBLISHED] = "wills_published",
+	[KMQTT_STAT_WILLS_DENIED] = "wills_denied",
+	[KMQTT_STAT_QOS2_IN] = "qos2_in",
+	[KMQTT_STAT_QOS2_DUPLICATES] = "qos2_duplicates",
+	[KMQTT_STAT_QOS2_LIMIT] = "qos2_limit",
 };
 
 const char *kmq_stat_name(int stat)
@@ -89,6 +94,7 @@ static const char *const close_reason_names[__KMQTT_CLOSE_MAX] = {
 	[KMQTT_CLOSE_SHUTDOWN] = "shutdown",
 	[KMQTT_CLOSE_TLS_ALERT] = "tls_alert",
 	[KMQTT_CLOSE_TLS_ERROR] = "tls_error",
+	[KMQTT_CLOSE_LIMIT] = "limit",
 };
 
 const char *kmq_close_reason_name(uint32_t reason)
@@ -545,6 +551,8 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 	if (p->tls_version)
 		size += KMQTT_MAX_TLS_VERSION + KMQTT_MAX_TLS_CIPHER + KMQTT_MAX_USERNAME +
 			KMQTT_MAX_CERT_SERIAL + KMQTT_MAX_CERT_ISSUER + 64;
+	if (p->will)
+		size += p->will_topic_len + p->will_payload_len + 64;
 	msg = nl_new_flags(nl, KMQTT_CMD_CONN_NEW, NLM_F_REQUEST | NLM_F_ACK, size);
 	if (!msg)
 		return -ENOMEM;
@@ -588,6 +596,17 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 		    (p->cert_issuer && nla_put_string(msg, KMQTT_TLS_A_CERT_ISSUER, p->cert_issuer)))
 			goto nospace;
 		nla_nest_end(msg, tls);
+	}
+	if (p->will) {
+		struct nlattr *will = nla_nest_start(msg, KMQTT_A_WILL);
+
+		if (!will || nla_put(msg, KMQTT_WILL_A_TOPIC, p->will_topic_len, p->will_topic) ||
+		    (p->will_payload_len &&
+		     nla_put(msg, KMQTT_WILL_A_PAYLOAD, p->will_payload_len, p->will_payload)) ||
+		    nla_put_u8(msg, KMQTT_WILL_A_QOS, p->will_qos) ||
+		    (p->will_retain && nla_put_flag(msg, KMQTT_WILL_A_RETAIN)))
+			goto nospace;
+		nla_nest_end(msg, will);
 	}
 	return nl_request(nl, msg, parse_conn_new, id);
 nospace:

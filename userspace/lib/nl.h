@@ -82,6 +82,14 @@ struct kmq_conn_new {
 	const char *cert_cn;		/* NULL: no client certificate */
 	const char *cert_serial;
 	const char *cert_issuer;
+	/* KMQTT_A_WILL, sent when @will is set. */
+	bool will;
+	const char *will_topic;		/* not NUL-terminated */
+	uint16_t will_topic_len;
+	const void *will_payload;
+	uint32_t will_payload_len;
+	uint8_t will_qos;
+	bool will_retain;
 };
 
 /* The TLS description of a connection (KMQTT_A_TLS); empty strings when absent. */

@@ -95,8 +95,29 @@
  *                                 RFC 2253 name (at most 512 bytes)
  *    The module keeps these for KMQTT_CMD_CONN_GET (the daemon finds the sessions of a
  *    revoked certificate there); it never reads the certificate itself.
+ *    KMQTT_A_WILL: NLA_NESTED, optional: the CONNECT's will message. The module publishes
+ *                  it when the connection ends other than by a DISCONNECT from the client
+ *                  (keepalive timeout, peer closed or reset, socket error, protocol
+ *                  violation, limit exceeded, session takeover, KMQTT_CMD_CONN_DEL, TLS
+ *                  alert or error), as if the client had published it: the ACL must allow
+ *                  writing the topic (else KMQTT_STAT_WILLS_DENIED), a retained will is
+ *                  handed to the daemon like any retained PUBLISH. A will is not
+ *                  published when the module is unloaded (KMQTT_CLOSE_SHUTDOWN).
+ *        KMQTT_WILL_A_TOPIC: NLA_BINARY, a valid topic name, 1..KMQTT_MAX_TOPIC bytes
+ *        KMQTT_WILL_A_PAYLOAD: NLA_BINARY, optional (empty payload), at most 65535 bytes
+ *        KMQTT_WILL_A_QOS: NLA_U8, 0, 1 or 2
+ *        KMQTT_WILL_A_RETAIN: NLA_FLAG
  *
  * Reply: KMQTT_A_CONN_ID: NLA_U64, the connection's identifier.
+ *
+ * QoS 2 is carried by the module for the life of the connection. A QoS 2 PUBLISH from the
+ * client is forwarded once and answered with PUBREC; its packet identifier is remembered
+ * until the client's PUBREL (answered with PUBCOMP), and a PUBLISH with a remembered
+ * identifier is acknowledged again without being forwarded again (exactly once). At most
+ * KMQTT_MAX_QOS2_IN identifiers may await PUBREL per connection: one more closes it
+ * (KMQTT_CLOSE_LIMIT). To a subscriber granted QoS 2 the module sends PUBLISH, answers its
+ * PUBREC with PUBREL and frees the message at PUBCOMP; QoS 2 messages share the in-flight
+ * window (KMQTT_LIM_A_INFLIGHT) with QoS 1.
  *
  * KMQTT_CMD_CONN_GET
  * ------------------
@@ -148,7 +169,7 @@
  *    KMQTT_A_CONN_ID, KMQTT_A_CLIENT_ID: the publishing connection
  *    KMQTT_A_TOPIC: NLA_BINARY, the topic name (not NUL-terminated), 1..KMQTT_MAX_TOPIC
  *                   bytes
- *    KMQTT_A_QOS: NLA_U8, the PUBLISH's QoS (0 or 1)
+ *    KMQTT_A_QOS: NLA_U8, the PUBLISH's QoS (0, 1 or 2)
  *    KMQTT_A_PAYLOAD: NLA_BINARY, repeated, each at most KMQTT_PAYLOAD_CHUNK bytes: the
  *                     payload is their concatenation in order; none for an empty payload
  * The whole message (topic and payload) is at most KMQTT_MAX_RETAIN_SIZE bytes. While a
@@ -156,15 +177,17 @@
  * KMQTT_MAX_RETAIN_PENDING of them and KMQTT_MAX_RETAIN_PENDING_BYTES bytes may wait.
  * A retained PUBLISH that cannot be handed over (no daemon, its socket full, a limit
  * reached, too large) is not stored and counted in KMQTT_STAT_RETAIN_NOT_STORED; so are
- * the waiting ones when the daemon goes away. The PUBACK of a QoS 1 retained PUBLISH is
- * sent only when the daemon confirmed the store: it is never sent for one not stored (the
- * publisher sends it again after reconnecting).
+ * the waiting ones when the daemon goes away. The PUBACK of a QoS 1 (the PUBREC of a QoS 2)
+ * retained PUBLISH is sent only when the daemon confirmed the store: it is never sent for
+ * one not stored (the publisher sends it again after reconnecting). A retained will is
+ * handed over the same way, with the connection id of the connection that ended.
  *
  * KMQTT_CMD_RETAIN_STORED (daemon only) confirms that the daemon holds the retained
  * message (durably, when its persistence is on) or deleted it:
  *    KMQTT_A_PUNT_ID: NLA_U32, from KMQTT_CMD_RETAIN
- * The module then sends the QoS 1 PUBACK, if the connection is still open. -ENOENT for an
- * unknown or already confirmed id. The daemon must answer every KMQTT_CMD_RETAIN.
+ * The module then sends the QoS 1 PUBACK (QoS 2 PUBREC), if the connection is still
+ * open. -ENOENT for an unknown or already confirmed id. The daemon must answer every
+ * KMQTT_CMD_RETAIN.
  *
  * KMQTT_CMD_SUBSCRIBED (event, module to daemon) is sent for each subscription granted by
  * a SUBSCRIBE, after its SUBACK was queued, so that the daemon can send the retained
@@ -178,13 +201,13 @@
  * whatever is queued to it already (so after the SUBACK), with the retain flag set:
  *    KMQTT_A_CONN_ID: NLA_U64
  *    KMQTT_A_TOPIC: NLA_BINARY, a valid topic name, 1..KMQTT_MAX_TOPIC bytes
- *    KMQTT_A_QOS: NLA_U8, 0 or 1: the smaller of the message's and the subscription's
+ *    KMQTT_A_QOS: NLA_U8, 0, 1 or 2: the smaller of the message's and the subscription's
  *    KMQTT_A_PAYLOAD: as in KMQTT_CMD_RETAIN
- * QoS 1 deliveries take the connection's normal in-flight path (packet identifier,
- * PUBACK). The connection's ACL must allow reading the topic. Errors: -ENOENT (no such
- * open connection), -EACCES (the ACL denies it), -EMSGSIZE (topic and payload larger than
- * KMQTT_MAX_RETAIN_SIZE), -EINVAL (not a valid topic name, QoS 2), -ENOBUFS (the
- * connection is closing or its queue is full).
+ * QoS 1 and 2 deliveries take the connection's normal in-flight path (packet identifier,
+ * PUBACK, or PUBREC/PUBREL/PUBCOMP). The connection's ACL must allow reading the topic.
+ * Errors: -ENOENT (no such open connection), -EACCES (the ACL denies it), -EMSGSIZE
+ * (topic and payload larger than KMQTT_MAX_RETAIN_SIZE), -EINVAL (not a valid topic
+ * name, QoS above 2), -ENOBUFS (the connection is closing or its queue is full).
  * Each refusal is counted in KMQTT_STAT_DELIVER_REFUSED. The daemon sends it without
  * NLM_F_ACK and never waits for it.
  *
@@ -198,7 +221,7 @@
 
 #define KMQTT_GENL_NAME		"kmqtt"
 #define KMQTT_GENL_VERSION	1
-#define KMQTT_ABI_VERSION	2
+#define KMQTT_ABI_VERSION	3
 
 enum kmqtt_cmd {
 	KMQTT_CMD_UNSPEC,
@@ -250,6 +273,7 @@ enum kmqtt_attr {
 	KMQTT_A_TOPIC,
 	KMQTT_A_QOS,
 	KMQTT_A_PAYLOAD,
+	KMQTT_A_WILL,
 	__KMQTT_A_MAX
 };
 
@@ -270,6 +294,9 @@ enum kmqtt_register_flags {
 #define KMQTT_MAX_RETAIN_SIZE		(1024U * 1024)
 #define KMQTT_MAX_RETAIN_PENDING	4096
 #define KMQTT_MAX_RETAIN_PENDING_BYTES	(16U * 1024 * 1024)
+/* QoS 2 packet identifiers awaiting PUBREL, per connection. */
+#define KMQTT_MAX_QOS2_IN		1024
+#define KMQTT_MAX_WILL_PAYLOAD		65535
 
 enum kmqtt_conn_flags {
 	KMQTT_CONN_F_CLEAN_SESSION = 1U << 0,
@@ -315,6 +342,17 @@ enum kmqtt_tls_attr {
 };
 
 #define KMQTT_TLS_A_MAX (__KMQTT_TLS_A_MAX - 1)
+
+enum kmqtt_will_attr {
+	KMQTT_WILL_A_UNSPEC,
+	KMQTT_WILL_A_TOPIC,
+	KMQTT_WILL_A_PAYLOAD,
+	KMQTT_WILL_A_QOS,
+	KMQTT_WILL_A_RETAIN,
+	__KMQTT_WILL_A_MAX
+};
+
+#define KMQTT_WILL_A_MAX (__KMQTT_WILL_A_MAX - 1)
 #define KMQTT_MAX_TLS_VERSION	15
 #define KMQTT_MAX_TLS_CIPHER	63
 #define KMQTT_MAX_CERT_SERIAL	64
@@ -339,11 +377,12 @@ enum kmqtt_close_reason {
 	KMQTT_CLOSE_TAKEOVER,		/* a new connection with the same client id */
 	KMQTT_CLOSE_KICKED,		/* KMQTT_CMD_CONN_DEL */
 	KMQTT_CLOSE_ACL,		/* reserved: a denied PUBLISH is dropped and acked */
-	KMQTT_CLOSE_UNSUPPORTED,	/* needs a feature not available yet (QoS 2) */
+	KMQTT_CLOSE_UNSUPPORTED,	/* reserved: needs a feature the module lacks */
 	KMQTT_CLOSE_SLOW_READER,	/* QoS 1 queue full: the client does not read */
 	KMQTT_CLOSE_SHUTDOWN,		/* module unload */
 	KMQTT_CLOSE_TLS_ALERT,		/* TLS alert received (close_notify or fatal) */
 	KMQTT_CLOSE_TLS_ERROR,		/* undecryptable or unexpected TLS record */
+	KMQTT_CLOSE_LIMIT,		/* KMQTT_MAX_QOS2_IN QoS 2 ids awaiting PUBREL */
 	__KMQTT_CLOSE_MAX
 };
 
@@ -357,7 +396,7 @@ enum kmqtt_conn_stat {
 	KMQTT_CS_QOS0_DROPPED,	/* queue full */
 	KMQTT_CS_SUBSCRIPTIONS,
 	KMQTT_CS_TX_QUEUED,	/* messages waiting to be sent now */
-	KMQTT_CS_INFLIGHT,	/* QoS 1 messages awaiting PUBACK now */
+	KMQTT_CS_INFLIGHT,	/* QoS 1/2 messages awaiting PUBACK or PUBCOMP now */
 	__KMQTT_CS_MAX
 };
 
@@ -390,7 +429,7 @@ enum kmqtt_stat {
 	KMQTT_STAT_PROTOCOL_ERRORS,	/* closes for malformed packets (see GET_ERRORS) */
 	KMQTT_STAT_KEEPALIVE_TIMEOUTS,
 	KMQTT_STAT_ACL_DENIED,		/* PUBLISH or SUBSCRIBE refused by the ACL */
-	KMQTT_STAT_UNSUPPORTED,		/* QoS 2 refused until the daemon handles it */
+	KMQTT_STAT_UNSUPPORTED,		/* reserved (was: QoS 2 refused) */
 	KMQTT_STAT_RETAIN_NOT_STORED,	/* retained PUBLISH forwarded live but not stored */
 	KMQTT_STAT_TAKEOVERS,
 	KMQTT_STAT_SLOW_READERS,	/* closes because a QoS 1 queue was full */
@@ -405,6 +444,11 @@ enum kmqtt_stat {
 	KMQTT_STAT_RETAIN_PENDING,	/* gauge: handed over, not confirmed yet */
 	KMQTT_STAT_RETAIN_DELIVERED,	/* retained messages queued by KMQTT_CMD_DELIVER */
 	KMQTT_STAT_DELIVER_REFUSED,	/* KMQTT_CMD_DELIVER refused (see its errors) */
+	KMQTT_STAT_WILLS_PUBLISHED,	/* wills published on an abnormal close */
+	KMQTT_STAT_WILLS_DENIED,	/* wills not published: the ACL denies the topic */
+	KMQTT_STAT_QOS2_IN,		/* QoS 2 PUBLISH received and forwarded */
+	KMQTT_STAT_QOS2_DUPLICATES,	/* ... received again before PUBREL: not forwarded */
+	KMQTT_STAT_QOS2_LIMIT,		/* closes: too many QoS 2 ids awaiting PUBREL */
 	__KMQTT_STAT_MAX
 };
 
