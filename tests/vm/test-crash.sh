@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# kmqttd killed with SIGKILL at random moments, KILLS times (default 20), while one
+# publisher streams QoS 1, QoS 2 and retained QoS 1 messages to a subscriber whose
+# connection lives in kmqtt.ko. Then: every message the broker acknowledged to the
+# publisher (PUBACK, PUBCOMP) reached the subscriber (QoS 1 at least once, QoS 2 exactly
+# once, and no QoS 2 message twice at all), and every retained message acknowledged is in
+# the store the last kmqttd opened (that one or a later one of the same topic). The
+# figures (kills, acknowledged, delivered, duplicates) are printed in the TAP names.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+kills=${KILLS:-20}
+work=$(mktemp -d)
+port=1883
+sock=$work/kmqttd.sock
+export KMQTT_CTL_SOCKET=$sock
+dlog=$work/kmqttd.log
+dpid=
+trap 'kill -9 $dpid 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+
+registered() {
+	[ "$(kmqttctl -j status 2>/dev/null | jq -r '.module.state + " " + .daemon.module')" = \
+		"running registered" ]
+}
+serving() { mosquitto_sub -p $port -t none -W 2 -E >/dev/null 2>&1; }
+start_daemon() { kmqttd -c "$work/kmqttd.conf" >>"$dlog" 2>&1 & dpid=$!; }
+mcount() { kmqttctl -j stats 2>/dev/null | jq -r ".module.counters.$1 // 0"; }
+
+mkdir -p "$work/db"
+cat >"$work/kmqttd.conf" <<EOF
+listener $port 127.0.0.1
+allow_anonymous true
+control_socket $sock
+persistence true
+persistence_location $work/db
+EOF
+check "insmod kmqtt.ko ($KVER)" insmod "$KO"
+start_daemon
+check "kmqttd registers and serves" eval 'wait_for 15 registered && wait_for 15 serving'
+
+mosquitto_sub -p $port -q 2 -t c/q1 -t c/q2 -t c/ready -v -W 600 >"$work/sub" 2>/dev/null &
+spid=$!
+check "the subscriber is subscribed" wait_for 20 eval \
+	'mosquitto_pub -p $port -t c/ready -m r; grep -q c/ready "$work/sub"'
+python3 "$TOP/tests/tools/crash-pub.py" $port "$work/acked" "$work/stop" >"$work/pub.log" 2>&1 &
+ppid=$!
+
+# The kills: at a random moment 0.1..1.3 s after the daemon was started (so also while it
+# opens its store, registers, or commits), then a restart.
+done_kills=0
+for i in $(seq 1 "$kills"); do
+	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.1 + r % 120 / 100 }')"
+	kill -9 "$dpid" 2>/dev/null && done_kills=$((done_kills + 1))
+	wait "$dpid" 2>/dev/null
+	start_daemon
+done
+check "kmqttd killed with SIGKILL $done_kills times" test "$done_kills" = "$kills"
+check "kmqttd restarts after the last kill and serves" \
+	eval 'wait_for 20 registered && wait_for 20 serving'
+# Let the retained hand-overs refused while the daemon was down be sent again by a
+# publisher that is still running: a few seconds of traffic with the daemon up.
+sleep 3
+touch "$work/stop"
+wait_for 30 eval '! kill -0 $ppid 2>/dev/null'
+wait "$ppid"
+check "the publisher's connection survived every kill ($(tail -n 1 "$work/pub.log"))" test $? = 0
+# Everything acknowledged has been delivered by now, or never will be.
+sleep 2
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+
+n1=$(grep -c '^q1 ' "$work/acked")
+n2=$(grep -c '^q2 ' "$work/acked")
+nr=$(grep -c '^r ' "$work/acked")
+grep '^c/q1 ' "$work/sub" | cut -d' ' -f2 | sort -n >"$work/got1"
+grep '^c/q2 ' "$work/sub" | cut -d' ' -f2 | sort -n >"$work/got2"
+lost1=$(grep '^q1 ' "$work/acked" | cut -d' ' -f2 | sort -n | comm -23 - <(sort -nu "$work/got1") | wc -l)
+lost2=$(grep '^q2 ' "$work/acked" | cut -d' ' -f2 | sort -n | comm -23 - <(sort -nu "$work/got2") | wc -l)
+dup1=$(($(wc -l <"$work/got1") - $(sort -nu "$work/got1" | wc -l)))
+dup2=$(($(wc -l <"$work/got2") - $(sort -nu "$work/got2" | wc -l)))
+check "traffic flowed through the kills: $n1 QoS 1, $n2 QoS 2, $nr retained acknowledged" \
+	test "$n1" -ge 100 -a "$n2" -ge 100 -a "$nr" -ge 10
+check "every acknowledged QoS 1 message delivered ($(wc -l <"$work/got1") delivered, $lost1 lost, $dup1 duplicates)" \
+	test "$lost1" = 0
+check "every acknowledged QoS 2 message delivered ($(wc -l <"$work/got2") delivered, $lost2 lost)" \
+	test "$lost2" = 0
+check "no QoS 2 message delivered twice ($dup2 duplicates)" test "$dup2" = 0
+
+# Retained: for each topic, the store holds the last acknowledged message or a later one.
+mosquitto_sub -p $port -t 'c/r/#' -C 8 -W 5 -F '%r %t %p' >"$work/rsub" 2>/dev/null
+check "a new subscriber gets the 8 retained topics with the retain flag" \
+	test "$(grep -c '^1 c/r/' "$work/rsub")" = 8
+bad=0
+for t in $(grep '^r ' "$work/acked" | cut -d' ' -f2 | sort -u); do
+	last=$(grep "^r $t " "$work/acked" | cut -d' ' -f3 | sort -n | tail -n 1)
+	have=$(awk -v t="$t" '$2 == t { print $3 }' "$work/rsub")
+	if [ -z "$have" ] || [ "$have" -lt "$last" ]; then
+		bad=$((bad + 1))
+		echo "# $t: acknowledged $last, retained '${have}'"
+	fi
+done
+check "every acknowledged retained message survived the kills ($bad topics behind)" test "$bad" = 0
+echo "# module: retain_punted $(mcount retain_punted), retain_stored $(mcount retain_stored), retain_not_stored $(mcount retain_not_stored), daemon_lost $(mcount daemon_lost)"
+# A kill before the daemon registered is not a loss the module sees: most kills must be.
+lost=$(mcount daemon_lost)
+check "most kills hit a registered daemon: the module counted $lost of $kills losses" \
+	test "$lost" -ge $((kills / 2)) -a "$lost" -le "$kills"
+
+kill -TERM "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+check "rmmod" rmmod kmqtt
+finish
