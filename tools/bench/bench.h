@@ -139,7 +139,7 @@ struct stats {
 	uint64_t max_late_ns;
 	uint64_t stale;		/* messages of an earlier step */
 	uint64_t foreign;	/* PUBLISH without our header, from an unknown publisher */
-	uint64_t bad_ack;	/* PUBACK for no message in flight */
+	uint64_t bad_ack;	/* PUBACK/PUBREC/PUBCOMP/PUBREL that fits no message */
 	uint64_t pings, pongs;
 	uint64_t disconnects;
 	uint64_t msgs_out, msgs_in, bytes_out, bytes_in;

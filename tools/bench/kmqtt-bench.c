@@ -15,6 +15,8 @@
  *   p2p      n pairs: publisher i -> subscriber of bench/p2p/<i>
  *   qos1     p2p with QoS 1 publishes and QoS 1 subscriptions (-q 1 does the same for the
  *            others)
+ *   qos2     p2p with QoS 2 publishes and QoS 2 subscriptions (-q 2 does the same for the
+ *            others): PUBLISH, PUBREC, PUBREL, PUBCOMP both ways
  *   idle     n connections (CONNECT, SUBSCRIBE bench/idle/<i> unless --no-idle-sub) that
  *            then only send keepalive PINGREQs for -d seconds. When all are set up, the
  *            number is written to --ready-file and "# ready N" to stderr.
@@ -33,7 +35,7 @@
  *                  TLS (OpenSSL). The server certificate is verified against --cafile (or
  *                  the system store) and HOST (name or IP address) unless --insecure.
  *   --raw          speak kmqtt-relay's protocol instead of MQTT (see below)
- *   -n N           scenario width (see above)   -q 0|1  QoS (qos1 forces 1)
+ *   -n N           scenario width (see above)   -q 0|1|2  QoS (qos1, qos2 force theirs)
  *   -s BYTES       payload size (>= 24, the payload header; default 64)
  *   -r RATE        offered messages/s, all publishers together (fanout: PUBLISHes, each
  *                  delivered n times). Required in fixed mode except for idle and city.
@@ -56,7 +58,8 @@
  *   --progress SEC progress line on stderr every SEC seconds (default 0: off)
  *   --ready-file F idle: see above
  *   --keepalive S  CONNECT keepalive (default 60; city's domestic devices use 10)
- *   --inflight N   QoS 1 PUBLISHes awaiting PUBACK per publisher (default 64)
+ *   --inflight N   QoS 1/2 PUBLISHes not yet acknowledged per publisher (QoS 1: until
+ *                  PUBACK, QoS 2: until PUBCOMP; default 64)
  *   --tick-us U    pacing granularity: scheduler passes at most every U us (default 200)
  *   --connect-burst N    connections being set up at once, all threads (default 64)
  *   --connect-timeout S  all connections must be set up within S seconds (default 120)
@@ -84,7 +87,10 @@
  * buckets). Sending is open loop: a message is due at its scheduled time whatever
  * happened to earlier ones; one sent more than 1 ms after it was due is "late"; messages
  * that could not be sent before the window closed (the broker stopped reading, or the
- * QoS 1 window stayed full) are "unsent".
+ * QoS 1/2 window stayed full) are "unsent". At QoS 2 a message counts as received at its
+ * PUBLISH (the subscriber then answers PUBREC, and the broker's PUBREL with PUBCOMP); a
+ * duplicate delivery there breaks exactly-once and is reported as an error
+ * ("qos2_duplicates", and a line on stderr).
  *
  * Search: steps at -r, then x --factor while they are good; after the first bad step,
  * bisect between the last good and the first bad rate (until within 5 % or --bisect
@@ -95,7 +101,8 @@
  *
  * JSON (one object; fields beyond this list are extras):
  *   {"tool":"kmqtt-bench","version":1,"scenario":S,"target":LABEL,"mode":"fixed"|"search",
- *    "params":{"n","qos","size","rate","duration_s","threads","tls","raw", "warmup_s",
+ *    "params":{"n","qos" (0, 1 or 2),"size","rate","duration_s","threads","tls","raw",
+ *              "warmup_s",
  *              "inflight","keepalive","tick_us"},
  *    "connections":N, "connect_s":x,
  *    "offered_per_s":x        messages/s published (the step's rate)
@@ -112,7 +119,9 @@
  *                             over the window, in % of one CPU
  *    extras: "expected_per_s", "offered_expected" (deliveries the schedule implies),
  *    "unsent", "delivered_by_end" (received before the window closed), "stale" (messages
- *    of an earlier step), "foreign" (PUBLISHes not from this run), "bad_acks",
+ *    of an earlier step), "foreign" (PUBLISHes not from this run), "bad_acks" (PUBACK,
+ *    PUBREC, PUBCOMP for no message in that state, PUBREL for no PUBREC'd id),
+ *    "qos2_duplicates" (duplicates of QoS 2 messages: an error),
  *    "disconnects" (connections lost during the step), "msgs_out", "msgs_in" (all
  *    messages of the step, warm-up included), "bytes_out", "bytes_in", "ok",
  *    "gen_rss_kb" (this process at the end of the run),
@@ -127,11 +136,11 @@
  * with a broker and subscribers decode them the same way. Keys: a subscriber's key is its
  * filter; a publisher's key is the filter of the subscribers that receive it:
  *   fanin   publishers and subscriber: "bench/in/+"     fanout  all: "bench/out"
- *   p2p, qos1  pair i: "bench/p2p/<i>"                  idle    SUB "bench/idle/<i>"
+ *   p2p, qos1, qos2  pair i: "bench/p2p/<i>"            idle    SUB "bench/idle/<i>"
  *   city    class filter, e.g. "city/traffic/#", "city/fleet/+/pos"
- * The relay acknowledges nothing: QoS 1 PUBLISHes carry packet identifiers but no
- * in-flight window applies, subscribers still send PUBACKs (the relay discards them), and
- * no PINGREQs are sent.
+ * The relay acknowledges nothing: QoS 1 and 2 PUBLISHes carry packet identifiers but no
+ * in-flight window applies, subscribers still send PUBACKs or PUBRECs (the relay discards
+ * them), and no PINGREQs are sent.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -246,10 +255,10 @@ static void usage(const char *fmt, ...)
 	}
 	fputs("usage: kmqtt-bench [-h HOST] [-p PORT] [-u USER -P PASS] [--tls --cafile F "
 	      "[--cert F --key F]] [--raw]\n"
-	      "         [-n N] [-q 0|1] [-s BYTES] [-r RATE] [-d SEC] [-w SEC] [--search] "
+	      "         [-n N] [-q 0|1|2] [-s BYTES] [-r RATE] [-d SEC] [-w SEC] [--search] "
 	      "[--threads N]\n"
 	      "         [--label NAME] [--json FILE] [--progress SEC] [--ready-file F] ... "
-	      "fanin|fanout|p2p|qos1|idle|city\n"
+	      "fanin|fanout|p2p|qos1|qos2|idle|city\n"
 	      "(all options: the header of tools/bench/kmqtt-bench.c, docs/bench-tool.md)\n",
 	      stderr);
 	exit(2);
@@ -329,7 +338,7 @@ static void parse_opts(int argc, char **argv)
 		case 'u': O.user = optarg; break;
 		case 'P': O.pass = optarg; break;
 		case 'n': O.n = (uint32_t)num("-n", optarg, 1, 10000000); break;
-		case 'q': O.qos = (int)num("-q", optarg, 0, 1); break;
+		case 'q': O.qos = (int)num("-q", optarg, 0, 2); break;
 		case 's': O.size = (uint32_t)num("-s", optarg, PAYLOAD_HDR, 16 << 20); break;
 		case 'r': O.rate = num("-r", optarg, 0.001, 1e9); break;
 		case 'd':
@@ -397,10 +406,13 @@ static void parse_opts(int argc, char **argv)
 	O.scenario = argv[optind];
 	if (strcmp(O.scenario, "fanin") && strcmp(O.scenario, "fanout") &&
 	    strcmp(O.scenario, "p2p") && strcmp(O.scenario, "qos1") &&
+	    strcmp(O.scenario, "qos2") &&
 	    strcmp(O.scenario, "idle") && strcmp(O.scenario, "city"))
 		usage("unknown scenario '%s'", O.scenario);
 	if (!strcmp(O.scenario, "qos1"))
 		O.qos = 1;
+	if (!strcmp(O.scenario, "qos2"))
+		O.qos = 2;
 	if (!strcmp(O.scenario, "idle") && O.search)
 		usage("--search makes no sense for idle");
 	if (!O.search && !O.rate && strcmp(O.scenario, "idle") && strcmp(O.scenario, "city"))
@@ -752,13 +764,14 @@ static bool search_step(double rate)
 	run_step(rate, O.warmup, O.step, r);
 	cpu = r->duration > 0 ? (r->cpu_user + r->cpu_sys) / r->duration * 100 : 0;
 	fprintf(stderr, "# step %u: offered %.0f/s, expected %.0f/s, delivered %.0f/s "
-		"(%.1f%% in the window), lost %llu, backlog %llu -> %llu, p99 %.0f us, "
+		"(%.1f%% in the window), lost %llu, dup %llu, backlog %llu -> %llu, p99 %.0f us, "
 		"generator CPU %.0f%%: %s\n",
 		nsteps, rate, (double)r->tot.expected / r->duration,
 		(double)r->tot.delivered / r->duration,
 		r->tot.offered_exp ? 100.0 * (double)r->tot.delivered_by_end /
 				     (double)r->tot.offered_exp : 0.0,
-		(unsigned long long)r->lost, (unsigned long long)r->backlog_mid,
+		(unsigned long long)r->lost, (unsigned long long)r->tot.dup,
+		(unsigned long long)r->backlog_mid,
 		(unsigned long long)r->backlog_end, (double)hist_quantile(&r->tot.lat, 0.99) / 1000,
 		cpu, r->ok ? "good" : "behind");
 	if (cpu > 90.0 * O.threads)

@@ -29,6 +29,18 @@ void step_totals(struct step_result *r, uint32_t nclass)
 	r->lost = t->expected > t->delivered ? t->expected - t->delivered : 0;
 }
 
+/* Duplicates of QoS 2 messages: exactly once was broken, an error whatever the rate. */
+static uint64_t qos2_dups(const struct scenario *s, const struct step_result *r)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < s->nclass; i++)
+		if (s->cls[i].qos == 2)
+			n += r->st.c[i].dup;
+	return n;
+}
+
 static double per_s(uint64_t n, double d)
 {
 	return d > 0 ? (double)n / d : 0;
@@ -162,7 +174,7 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 		"\"delivered_by_end\":%llu,\"stale\":%llu,\"foreign\":%llu,\"bad_acks\":%llu,"
 		"\"disconnects\":%llu,\"msgs_out\":%llu,\"msgs_in\":%llu,\"bytes_out\":%llu,"
 		"\"bytes_in\":%llu,\"ok\":%s,\"backlog_mid\":%llu,\"backlog_end\":%llu,"
-		"\"gen_rss_kb\":%llu",
+		"\"gen_rss_kb\":%llu,\"qos2_duplicates\":%llu",
 		per_s(t->expected, best->duration), (unsigned long long)t->offered_exp,
 		(unsigned long long)t->unsent, (unsigned long long)t->delivered_by_end,
 		(unsigned long long)st->stale, (unsigned long long)st->foreign,
@@ -170,7 +182,8 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 		(unsigned long long)st->msgs_out, (unsigned long long)st->msgs_in,
 		(unsigned long long)st->bytes_out, (unsigned long long)st->bytes_in,
 		best->ok ? "true" : "false", (unsigned long long)best->backlog_mid,
-		(unsigned long long)best->backlog_end, (unsigned long long)rss_kb);
+		(unsigned long long)best->backlog_end, (unsigned long long)rss_kb,
+		(unsigned long long)qos2_dups(s, best));
 	fputs(",\"latency_us\":", f);
 	json_latency(f, &t->lat);
 	fputs(",\"latency_cdf\":", f);
@@ -186,7 +199,8 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 				"\"expected_per_s\":%.3f,\"delivered_by_end\":%llu,"
 				"\"offered_expected\":%llu,\"lost\":%llu,\"unsent\":%llu,"
 				"\"late\":%llu,\"p99_us\":%.1f,\"duration_s\":%.3f,"
-				"\"backlog_mid\":%llu,\"backlog_end\":%llu,\"growing\":%s,",
+				"\"backlog_mid\":%llu,\"backlog_end\":%llu,\"growing\":%s,"
+				"\"qos2_duplicates\":%llu,",
 				i ? "," : "", r->offered, per_s(r->tot.delivered, r->duration),
 				r->ok ? "true" : "false", per_s(r->tot.expected, r->duration),
 				(unsigned long long)r->tot.delivered_by_end,
@@ -195,7 +209,8 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 				(unsigned long long)r->st.late,
 				us(hist_quantile(&r->tot.lat, 0.99)), r->duration,
 				(unsigned long long)r->backlog_mid,
-				(unsigned long long)r->backlog_end, r->growing ? "true" : "false");
+				(unsigned long long)r->backlog_end, r->growing ? "true" : "false",
+				(unsigned long long)qos2_dups(s, r));
 			json_cpu(f, r);
 			fputc('}', f);
 		}
@@ -249,10 +264,14 @@ void report_human(FILE *f, const struct scenario *s, const struct step_result *r
 		per_s(t->delivered, r->duration), (unsigned long long)r->lost,
 		(unsigned long long)t->dup, (unsigned long long)t->ooo,
 		(unsigned long long)t->unsent, s->traffic ? (r->ok ? " [ok]" : " [behind]") : "");
-	fprintf(f, "#   late %llu (max %.2f ms), stale %llu, foreign %llu, lost connections "
-		"%llu\n", (unsigned long long)r->st.late, (double)r->st.max_late_ns / 1e6,
-		(unsigned long long)r->st.stale, (unsigned long long)r->st.foreign,
+	fprintf(f, "#   late %llu (max %.2f ms), stale %llu, foreign %llu, bad acks %llu, lost "
+		"connections %llu\n", (unsigned long long)r->st.late,
+		(double)r->st.max_late_ns / 1e6, (unsigned long long)r->st.stale,
+		(unsigned long long)r->st.foreign, (unsigned long long)r->st.bad_ack,
 		(unsigned long long)r->st.disconnects);
+	if (qos2_dups(s, r))
+		fprintf(f, "kmqtt-bench: ERROR: %llu duplicate deliveries of QoS 2 messages "
+			"(exactly once broken)\n", (unsigned long long)qos2_dups(s, r));
 	fprintf(f, "#   latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  "
 		"mean %.1f\n", us(hist_quantile(h, 0.5)), us(hist_quantile(h, 0.9)),
 		us(hist_quantile(h, 0.99)), us(hist_quantile(h, 0.999)), us(h->max),

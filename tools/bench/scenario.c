@@ -231,7 +231,7 @@ static void build_city(struct scenario *s, const struct opts *o)
 
 int scenario_build(struct scenario *s, const char *name, const struct opts *o)
 {
-	uint8_t q = o->qos > 0 ? 1 : 0;
+	uint8_t q = o->qos > 0 ? (uint8_t)o->qos : 0;
 
 	memset(s, 0, sizeof(*s));
 	s->name = name;
@@ -244,6 +244,8 @@ int scenario_build(struct scenario *s, const char *name, const struct opts *o)
 		build_p2p(s, o, q);
 	else if (!strcmp(name, "qos1"))
 		build_p2p(s, o, 1);
+	else if (!strcmp(name, "qos2"))
+		build_p2p(s, o, 2);
 	else if (!strcmp(name, "idle"))
 		build_idle(s, o, q);
 	else if (!strcmp(name, "city"))

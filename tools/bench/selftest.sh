@@ -7,8 +7,14 @@
 # scenario against each for about 2 s at a low fixed rate, one short search against the
 # relay and, if openssl is there, one TLS run against mosquitto with a throwaway CA. Checks
 # with jq that the JSON is well formed, that at this low rate every expected delivery
-# arrived (delivered == expected > 0, nothing lost, no duplicates) and that the latency
-# figures are ordered (p50 <= p90 <= p99 <= p999 <= max, CDF ascending to 1).
+# arrived (delivered == expected > 0, nothing lost, no duplicates, no bad acknowledgement)
+# and that the latency figures are ordered (p50 <= p90 <= p99 <= p999 <= max, CDF
+# ascending to 1). QoS 2: the qos2 scenario and a QoS 2 fanin against both; against
+# mosquitto a run with a window of 4 that must keep moving (the window is
+# freed only by PUBCOMP, which mosquitto sends only after our PUBREL, and mosquitto's own
+# 20-message window toward the subscriber only by our PUBREC and PUBCOMP); and against
+# qos2-stall-peer.py, a scripted broker that withholds PUBCOMP, that PUBREC is answered with
+# PUBREL and that the window stays full until PUBCOMP frees it.
 # Prints TAP lines ("ok - ..." / "not ok - ..."); exit status 1 if any check failed.
 # -b BINDIR: where kmqtt-bench and kmqtt-relay are (default: build/bin of this tree).
 # -k: keep the work directory (JSON files, logs) and print its name.
@@ -111,6 +117,7 @@ check_json() {
 			 ([range(1; length) as $i | (.[$i][1] >= .[$i-1][1]) and (.[$i][0] >= .[$i-1][0])] | all)
 			 end);
 		[ (if (.params | has("n", "qos", "size", "rate", "duration_s", "threads", "tls", "raw")) then empty else "params incomplete" end),
+		  (if .bad_acks == 0 and .qos2_duplicates == 0 then empty else "bad acks \(.bad_acks), QoS 2 duplicates \(.qos2_duplicates)" end),
 		  (if (.latency_us | ordered) then empty else "percentiles out of order: \(.latency_us)" end),
 		  (if (.latency_cdf | cdf_ok) then empty else "latency_cdf malformed" end),
 		  (if (.gen_cpu_s.user >= 0 and .gen_cpu_s.sys >= 0 and .gen_cpu_pct >= 0) then empty else "gen_cpu missing" end),
@@ -161,10 +168,17 @@ for target in relay mosquitto; do
 		skip "bench self-test: no $target"
 		continue
 	fi
-	for s in fanin fanout p2p qos1; do
+	for s in fanin fanout p2p qos1 qos2; do
 		run "bench $s against $target" traffic -p "$port" "${extra[@]}" --label "$target" "${low[@]}" $s
 	done
+	f=$work/bench_qos2_against_${target}.json
+	if jq -e '.params.qos == 2 and .scenario == "qos2"' "$f" >/dev/null 2>&1; then
+		ok "bench qos2 against $target: the JSON says QoS 2"
+	else
+		notok "bench qos2 against $target: params.qos is $(jq -c .params.qos "$f" 2>&1)"
+	fi
 	run "bench fanin QoS 1 against $target" traffic -p "$port" "${extra[@]}" "${low[@]}" -q 1 fanin
+	run "bench fanin QoS 2 against $target" traffic -p "$port" "${extra[@]}" "${low[@]}" -q 2 fanin
 	# 5 s: the one police camera at -n 5 sends its burst every 5 s
 	run "bench city against $target" traffic -p "$port" "${extra[@]}" -n 5 -d 5 -w 0.2 city
 	run "bench idle against $target" "idle 200" -p "$port" "${extra[@]}" -n 200 -d 1 \
@@ -175,6 +189,50 @@ for target in relay mosquitto; do
 		notok "bench idle against $target: ready file: '$(cat "$work/ready.$target" 2>/dev/null)'"
 	fi
 done
+
+# QoS 2 with a window of 4 against mosquitto: more than 4 messages go out only if PUBRECs
+# get our PUBREL and PUBCOMPs free their slots (at least 100 of the 200 scheduled: the
+# window turned over 25 times; the rest may be unsent on a loaded host, a round trip per
+# 4 messages); all of them arrive only if the subscriber's PUBREC and PUBCOMP let
+# mosquitto go on delivering past its 20 messages in flight.
+if [ -n "$mosq_port" ]; then
+	run "bench qos2 with --inflight 4 against mosquitto" traffic -p "$mosq_port" \
+		--inflight 4 -r 100 -d 2 -w 0 -n 1 --threads 2 qos2
+	f=$work/bench_qos2_with___inflight_4_against_mosquitto.json
+	if jq -e '.sent >= 100 and .sent + .unsent == 200 and .delivered == .sent' "$f" >/dev/null 2>&1; then
+		ok "bench qos2 --inflight 4: $(jq .sent "$f") of 200 messages sent and delivered, the window kept moving"
+	else
+		notok "bench qos2 --inflight 4: $(jq -c '{sent, unsent, delivered}' "$f" 2>&1)"
+	fi
+fi
+
+# A broker that withholds PUBCOMP: the scripted peer checks the bytes on the wire (see
+# qos2-stall-peer.py); the JSON must show exactly the 6 PUBLISHes it allowed.
+peer=$(dirname "$0")/qos2-stall-peer.py
+if command -v python3 >/dev/null; then
+	python3 "$peer" "$work/peer.port" "$work/peer.verdict" 2>"$work/peer.log" &
+	peer_pid=$!
+	pids+=("$peer_pid")
+	for _ in $(seq 50); do [ -s "$work/peer.port" ] && break; sleep 0.1; done
+	f=$work/stall.json
+	timeout 60 "$bench" -p "$(cat "$work/peer.port" 2>/dev/null)" --json "$f" -n 1 -s 64 \
+		--inflight 4 -q 2 -r 200 -d 5 -w 0 --drain 1 --threads 2 fanin >"$f.log" 2>&1
+	rc=$?
+	wait "$peer_pid" 2>/dev/null
+	if [ $rc = 0 ] && jq -e '.sent == 6 and .unsent == 994 and .bad_acks == 0 and .params.qos == 2' \
+		"$f" >/dev/null 2>&1; then
+		ok "bench QoS 2 against a broker withholding PUBCOMP: sent 6 (4 + the 2 slots PUBCOMP freed), 994 unsent"
+	else
+		notok "bench QoS 2 against a broker withholding PUBCOMP: exit $rc, $(jq -c '{sent, unsent, bad_acks}' "$f" 2>&1)"
+	fi
+	for step in window pubrel pubcomp; do
+		line=$(grep -E "^(ok|fail) $step" "$work/peer.verdict" 2>/dev/null)
+		case $line in
+		ok*) ok "bench QoS 2 stall peer: ${line#ok }" ;;
+		*) notok "bench QoS 2 stall peer: $step: ${line:-no verdict} $(grep fail "$work/peer.verdict" 2>/dev/null | head -2)" ;;
+		esac
+	done
+fi
 
 if [ -n "$relay_port" ]; then
 	run "bench search against relay" search -p "$relay_port" --raw -n 4 -r 500 --search \

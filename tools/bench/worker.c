@@ -12,16 +12,19 @@
  * with earlier messages. Passes run at most every --tick-us, so at high rates each pass
  * writes many PUBLISH frames into the connection's buffer and sends them with one call.
  * Due publishers come off a min-heap keyed by due time. A publisher stops (and is not in
- * the heap) while its output buffer is above OBUF_HIGH or its QoS 1 window is full; it
- * resumes when the buffer drains or a PUBACK arrives, catching up on what became due
- * meanwhile (those messages count as late). When the step's window closes, what is still
- * due and unsent is counted as unsent.
+ * the heap) while its output buffer is above OBUF_HIGH or its QoS 1/2 window is full; it
+ * resumes when the buffer drains or a slot frees (QoS 1: PUBACK; QoS 2: PUBCOMP, after the
+ * PUBREC it answered with PUBREL), catching up on what became due meanwhile (those
+ * messages count as late). When the step's window closes, what is still due and unsent is
+ * counted as unsent.
  *
  * Receiving: one read of up to RBUF bytes per readable event into the worker's buffer;
  * whole packets are decoded in place (mqtt_fixed_header + mqtt_decode from the core), a
  * trailing partial packet is carried in the connection's own buffer. PUBLISH payloads are
  * checked against a per (subscriber, publisher) sequence window for duplicates and
- * reordering; QoS 1 PUBLISHes are acknowledged (the PUBACKs leave with the next flush).
+ * reordering; QoS 1 PUBLISHes are acknowledged with PUBACK, QoS 2 ones with PUBREC and the
+ * broker's PUBREL then with PUBCOMP (the answers leave with the next flush). A QoS 2
+ * message counts as received at its PUBLISH, like the others.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +62,10 @@ enum conn_state {
 
 enum { BLK_NONE, BLK_OUT, BLK_WINDOW };
 
+/* A publisher's window slot: free, PUBLISH sent (QoS 1: until PUBACK, QoS 2: until
+ * PUBREC), PUBREL sent (QoS 2: until PUBCOMP). */
+enum { SLOT_FREE, SLOT_PUBLISHED, SLOT_RELEASED };
+
 /* What a subscriber has seen of one publisher. */
 struct stream {
 	uint32_t high;			/* one past the highest sequence number seen */
@@ -89,10 +96,11 @@ struct conn {
 	uint64_t origin, offset_ns, next_due;
 	double period_ns;
 	uint32_t pid_ctr, pid_ring, inflight;
-	uint8_t *slots;			/* QoS 1 window: in use flags */
+	uint8_t *slots;			/* QoS 1/2 window: SLOT_* per slot */
 	uint64_t rng;
 	/* subscriber */
 	struct stream *streams;
+	uint64_t *rel_wait;		/* QoS 2: packet ids PUBREC'd, awaiting PUBREL (bits) */
 };
 
 struct worker {
@@ -683,7 +691,7 @@ static void pub_run(struct conn *c, uint64_t now)
 		if (cl->qos) {
 			pb.packet_id = (uint16_t)(c->pid_ctr % c->pid_ring + 1);
 			if (!O.raw) {
-				c->slots[c->pid_ctr % O.inflight] = 1;
+				c->slots[c->pid_ctr % O.inflight] = SLOT_PUBLISHED;
 				c->inflight++;
 			}
 			c->pid_ctr++;
@@ -712,26 +720,77 @@ static void pub_run(struct conn *c, uint64_t now)
 	}
 }
 
-static void on_puback(struct conn *c, uint16_t pid)
+/*
+ * A publisher's acknowledgement: PUBACK (QoS 1) or PUBCOMP (QoS 2) frees the slot, PUBREC
+ * (QoS 2) is answered with PUBREL and the slot waits for PUBCOMP. Anything else (an
+ * acknowledgement of the wrong kind, for a free slot or in the wrong order) is a bad ack.
+ */
+static void on_pub_ack(struct conn *c, uint8_t type, uint16_t pid)
 {
 	struct worker *w = c->w;
+	struct mqtt_ack a;
 	uint32_t slot;
+	uint8_t want;
+	uint8_t *o;
+	int len;
 
 	if (O.raw || c->cl->role != ROLE_PUB || !c->cl->qos || !pid || pid > c->pid_ring) {
 		ST(w)->bad_ack++;
 		return;
 	}
 	slot = (pid - 1u) % O.inflight;
-	if (!c->slots[slot]) {
+	if (c->cl->qos == 1)
+		want = type == MQTT_PUBACK ? SLOT_PUBLISHED : SLOT_FREE;
+	else
+		want = type == MQTT_PUBREC ? SLOT_PUBLISHED :
+		       type == MQTT_PUBCOMP ? SLOT_RELEASED : SLOT_FREE;
+	if (want == SLOT_FREE || c->slots[slot] != want) {
 		ST(w)->bad_ack++;
 		return;
 	}
-	c->slots[slot] = 0;
+	if (type == MQTT_PUBREC) {
+		memset(&a, 0, sizeof(a));
+		a.packet_id = pid;
+		o = out_reserve(c, 8);
+		len = mqtt_encode_ack(o, 8, LEVEL, MQTT_PUBREL, &a);
+		if (len < 0) {
+			fatal_set("cannot encode PUBREL: %s", mqtt_err_name(len));
+			return;
+		}
+		out_commit(c, (uint32_t)len);
+		c->slots[slot] = SLOT_RELEASED;
+		return;
+	}
+	c->slots[slot] = SLOT_FREE;
 	c->inflight--;
 	if (c->blocked == BLK_WINDOW) {
 		c->blocked = BLK_NONE;
 		pub_schedule(c);
 	}
+}
+
+/* A subscriber's QoS 2 hand-shake: PUBREL from the broker is answered with PUBCOMP. */
+static void on_pubrel(struct conn *c, uint16_t pid)
+{
+	struct worker *w = c->w;
+	struct mqtt_ack a;
+	uint8_t *o;
+	int len;
+
+	/* answered whatever: the broker may repeat a PUBREL we already completed */
+	if (!c->rel_wait || !(c->rel_wait[pid / 64] & (1ULL << (pid % 64))))
+		ST(w)->bad_ack++;
+	else
+		c->rel_wait[pid / 64] &= ~(1ULL << (pid % 64));
+	memset(&a, 0, sizeof(a));
+	a.packet_id = pid;
+	o = out_reserve(c, 8);
+	len = mqtt_encode_ack(o, 8, LEVEL, MQTT_PUBCOMP, &a);
+	if (len < 0) {
+		fatal_set("cannot encode PUBCOMP: %s", mqtt_err_name(len));
+		return;
+	}
+	out_commit(c, (uint32_t)len);
 }
 
 /* ---- receiving ---- */
@@ -770,13 +829,24 @@ static void on_publish(struct conn *c, const struct mqtt_publish *pb, uint64_t n
 	uint8_t *o;
 	int kind, len;
 
-	if (pb->qos == 1) {
+	if (pb->qos) {
 		memset(&a, 0, sizeof(a));
 		a.packet_id = pb->packet_id;
 		o = out_reserve(c, 8);
-		len = mqtt_encode_ack(o, 8, LEVEL, MQTT_PUBACK, &a);
+		len = mqtt_encode_ack(o, 8, LEVEL, pb->qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, &a);
 		if (len > 0)
 			out_commit(c, (uint32_t)len);
+	}
+	if (pb->qos == 2) {
+		/* PUBREC sent: the packet id now waits for the broker's PUBREL */
+		if (!c->rel_wait) {
+			c->rel_wait = calloc(65536 / 64, sizeof(*c->rel_wait));
+			if (!c->rel_wait) {
+				perror("kmqtt-bench: calloc");
+				exit(1);
+			}
+		}
+		c->rel_wait[pb->packet_id / 64] |= 1ULL << (pb->packet_id % 64);
 	}
 	if (pb->payload_len < PAYLOAD_HDR || cl->role != ROLE_SUB) {
 		ST(w)->foreign++;
@@ -829,7 +899,12 @@ static void on_packet(struct conn *c, const struct mqtt_fixed_header *fh, const 
 		on_publish(c, &pkt.publish, now);
 		break;
 	case MQTT_PUBACK:
-		on_puback(c, pkt.ack.packet_id);
+	case MQTT_PUBREC:
+	case MQTT_PUBCOMP:
+		on_pub_ack(c, pkt.type, pkt.ack.packet_id);
+		break;
+	case MQTT_PUBREL:
+		on_pubrel(c, pkt.ack.packet_id);
 		break;
 	case MQTT_CONNACK:
 		if (c->state != CS_HELLO) {
@@ -1345,6 +1420,7 @@ void worker_free(struct worker *w)
 		free(c->obuf);
 		free(c->slots);
 		free(c->streams);
+		free(c->rel_wait);
 	}
 	if (w->epfd >= 0)
 		close(w->epfd);
