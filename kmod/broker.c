@@ -13,6 +13,7 @@
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <net/netlink.h>
 #include "kmqtt.h"
 #include "stats.h"
 
@@ -137,6 +138,7 @@ bool kmqtt_acl_allows(const struct kmqtt_acl *acl, const char *topic, u16 len, u
 struct kmqtt_sub {
 	struct list_head node;
 	u16 len;
+	u8 qos;
 	char filter[];
 };
 
@@ -155,9 +157,15 @@ int kmqtt_subscribe(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos)
 	if (ret < 0 || ret == 1) {
 		/* Error, or options of an existing subscription replaced. */
 		kfree(s);
-		return ret < 0 ? -EINVAL : 0;
+		if (ret < 0)
+			return -EINVAL;
+		list_for_each_entry(s, &c->subs, node)
+			if (s->len == len && !memcmp(s->filter, filter, len))
+				s->qos = qos;
+		return 0;
 	}
 	s->len = len;
+	s->qos = qos;
 	memcpy(s->filter, filter, len);
 	list_add_tail(&s->node, &c->subs);
 	c->n_subs++;
@@ -201,15 +209,64 @@ void kmqtt_unsubscribe_all(struct kmqtt_conn *c)
 	c->n_subs = 0;
 }
 
+void kmqtt_subs_move(struct kmqtt_conn *from, struct kmqtt_conn *to)
+{
+	struct kmqtt_sub *s;
+
+	list_for_each_entry(s, &from->subs, node)
+		if (kmqtt_subscribe(to, s->filter, s->len, s->qos))
+			pr_warn_ratelimited("session %s: a subscription could not be moved\n",
+					    to->client_id);
+	kmqtt_unsubscribe_all(from);
+}
+
+size_t kmqtt_subs_nla_size(struct kmqtt_conn *c)
+{
+	struct kmqtt_sub *s;
+	size_t n = nla_total_size(0);
+
+	list_for_each_entry(s, &c->subs, node)
+		n += nla_total_size(0) + nla_total_size(s->len) + nla_total_size(1);
+	return n;
+}
+
+int kmqtt_subs_nla_put(struct sk_buff *msg, struct kmqtt_conn *c)
+{
+	struct nlattr *subs, *sub;
+	struct kmqtt_sub *s;
+
+	subs = nla_nest_start(msg, KMQTT_A_SUBS);
+	if (!subs)
+		return -EMSGSIZE;
+	list_for_each_entry(s, &c->subs, node) {
+		sub = nla_nest_start(msg, KMQTT_A_SUB);
+		if (!sub || nla_put(msg, KMQTT_SUB_A_FILTER, s->len, s->filter) ||
+		    nla_put_u8(msg, KMQTT_SUB_A_QOS, s->qos))
+			return -EMSGSIZE;
+		nla_nest_end(msg, sub);
+	}
+	nla_nest_end(msg, subs);
+	return 0;
+}
+
 void kmqtt_msg_put(struct kmqtt_msg *m)
 {
 	if (refcount_dec_and_test(&m->ref))
 		kvfree(m);
 }
 
+/* A parked session matched during the fan-out, handed over after the RCU section. */
+struct kmqtt_parked_match {
+	struct kmqtt_parked_match *next;
+	struct kmqtt_conn *conn;	/* with a reference */
+	u8 qos;
+};
+
 struct kmqtt_fanout {
 	struct kmqtt_msg *msg;
+	struct kmqtt_parked_match *parked;
 	int queued;
+	bool failed;		/* a parked session could not be handed the message */
 };
 
 static int kmqtt_deliver(void *ctx, const struct topic_match *m)
@@ -218,14 +275,31 @@ static int kmqtt_deliver(void *ctx, const struct topic_match *m)
 	struct kmqtt_conn *c = m->subscriber;
 	struct kmqtt_msg *msg = f->msg;
 	u8 qos = min(msg->qos, m->opts->qos);
+	struct kmqtt_parked_match *pm;
+	int ret;
 
 	if (c->acl && !kmqtt_acl_allows(c->acl, (const char *)msg->data, msg->topic_len,
 					KMQTT_ACL_READ)) {
 		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
 		return 0;
 	}
-	if (kmqtt_conn_enqueue(c, msg, qos))
+	ret = kmqtt_conn_enqueue(c, msg, qos);
+	if (ret > 0) {
 		f->queued++;
+	} else if (ret == -EAGAIN) {
+		/* Inside RCU: the netlink hand-over may sleep, so it comes after. */
+		pm = kmalloc(sizeof(*pm), GFP_ATOMIC | __GFP_NOWARN);
+		if (pm && kmqtt_conn_get(c)) {
+			pm->conn = c;
+			pm->qos = qos;
+			pm->next = f->parked;
+			f->parked = pm;
+		} else {
+			kfree(pm);
+			f->failed = true;
+			kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_REFUSED);
+		}
+	}
 	return 0;
 }
 
@@ -245,10 +319,76 @@ struct kmqtt_msg *kmqtt_msg_new(u16 topic_len, u32 payload_len)
 	return m;
 }
 
-int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p)
+struct kmqtt_ack *kmqtt_ack_get(struct kmqtt_ack **ack, struct kmqtt_conn *from,
+				const struct mqtt_publish *p)
+{
+	struct kmqtt_ack *a = *ack;
+
+	if (a)
+		return a;
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a) {
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		return NULL;
+	}
+	refcount_set(&a->ref, 1);	/* the publisher's */
+	a->qos = p->qos;
+	a->pid = p->packet_id;
+	a->conn_id = from->id;
+	*ack = a;
+	return a;
+}
+
+void kmqtt_ack_put(struct kmqtt_ack *a)
+{
+	struct kmqtt_conn *c;
+
+	if (!refcount_dec_and_test(&a->ref))
+		return;
+	if (!READ_ONCE(a->failed)) {
+		/* Every party responsible holds the message: acknowledge it. */
+		c = kmqtt_conn_find(a->conn_id);
+		if (c) {
+			kmqtt_conn_ack_late(c, a->qos, a->pid);
+			kmqtt_conn_put(c);
+		}
+	}
+	kfree(a);
+}
+
+/*
+ * After the RCU section: hand the message to each parked session it matched; each
+ * hand-over holds a reference on the publisher's tracker. Returns -ENOMEM if the tracker
+ * could not be had (nothing handed over: no acknowledgment may be sent).
+ */
+static int kmqtt_fanout_parked(struct kmqtt_fanout *f, struct kmqtt_conn *from,
+			       const struct mqtt_publish *p, struct kmqtt_ack **ack)
+{
+	struct kmqtt_parked_match *pm;
+	struct kmqtt_ack *a = NULL;
+	int ret = 0;
+
+	if (ack && from && p->qos) {
+		a = kmqtt_ack_get(ack, from, p);
+		if (!a)
+			ret = -ENOMEM;
+	}
+	while ((pm = f->parked)) {
+		f->parked = pm->next;
+		if (!ret && !kmqtt_conn_parked_deliver(pm->conn, f->msg, pm->qos, a))
+			f->failed = true;
+		kmqtt_conn_put(pm->conn);
+		kfree(pm);
+	}
+	return ret;
+}
+
+int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p,
+		  struct kmqtt_ack **ack)
 {
 	struct kmqtt_fanout f = {};
 	struct kmqtt_msg *m;
+	int ret;
 
 	m = kmqtt_msg_new(p->topic.len, p->payload_len);
 	if (!m) {
@@ -265,7 +405,16 @@ int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p)
 	rcu_read_lock();
 	topic_match(&kmqtt_trie, p->topic.s, p->topic.len, from, 0, kmqtt_deliver, &f);
 	rcu_read_unlock();
+	ret = f.parked ? kmqtt_fanout_parked(&f, from, p, ack) : 0;
 	kmqtt_msg_put(m);
+	if (ret)
+		return ret;
+	if (f.failed && ack && p->qos) {
+		/* Not held by every party responsible: no acknowledgment. */
+		if (!kmqtt_ack_get(ack, from, p))
+			return -ENOMEM;
+		WRITE_ONCE((*ack)->failed, true);
+	}
 	return f.queued;
 }
 

@@ -190,9 +190,109 @@ static void kmqtt_conn_publish_will(struct kmqtt_conn *c)
 		return;
 	}
 	kmqtt_stat_inc(KMQTT_STAT_WILLS_PUBLISHED);
-	kmqtt_publish(c, &p);
+	kmqtt_publish(c, &p, NULL);
 	if (p.retain)
-		kmqtt_retain_punt(c, &p);
+		kmqtt_retain_punt(c, &p, NULL);
+}
+
+/* Parked sessions now, against KMQTT_MAX_PARKED. */
+static atomic_t kmqtt_parked = ATOMIC_INIT(0);
+
+/*
+ * Hand what @c still owed its client to the daemon, in order: the in-flight messages
+ * (resent with DUP and their packet id; a released QoS 2 one as its PUBREL), then the
+ * queued ones, then whatever arrived while the connection was closing. The session is
+ * marked parked when nothing is left, under tx_lock, so that every later message is
+ * handed over by the fan-out after these. QoS 0 messages are dropped. What cannot be
+ * handed over (no daemon) stays in c->txq, in order, for the client's return.
+ */
+static void kmqtt_conn_park(struct kmqtt_conn *c)
+{
+	struct kmqtt_tx *t, *tmp;
+	bool refused = test_bit(KMQTT_CONN_TAKEN_OVER, &c->flags), ok;
+	LIST_HEAD(owed);
+	LIST_HEAD(keep);
+	u32 flags;
+
+	spin_lock_bh(&c->tx_lock);
+	list_splice_init(&c->inflight, &owed);
+	for (;;) {
+		list_splice_tail_init(&c->txq, &owed);
+		list_splice_tail_init(&c->held, &owed);
+		c->txq_len = 0;
+		c->held_len = 0;
+		c->last_tx = NULL;
+		if (list_empty(&owed) || refused) {
+			list_splice_init(&keep, &c->txq);
+			list_splice_tail_init(&owed, &c->txq);
+			list_for_each_entry(t, &c->txq, node)
+				c->txq_len++;
+			set_bit(KMQTT_CONN_PARKED, &c->flags);
+			spin_unlock_bh(&c->tx_lock);
+			break;
+		}
+		spin_unlock_bh(&c->tx_lock);
+		list_for_each_entry_safe(t, tmp, &owed, node) {
+			if (!t->qos) {
+				list_del(&t->node);
+				kmqtt_tx_free(t);
+				continue;
+			}
+			if (t->inflight) {
+				/* [MQTT-4.4.0-1]: resent with its packet id. */
+				t->dup = true;
+				t->inflight = false;
+			}
+			if (t->released) {
+				flags = KMQTT_MSG_F_PUBREL;
+				ok = kmqtt_session_punt(c, NULL, 2, flags, t->pid, NULL);
+			} else {
+				flags = t->dup ? KMQTT_MSG_F_DUP : 0;
+				ok = kmqtt_session_punt(c, t->msg, t->qos, flags, t->pid, NULL);
+			}
+			if (!ok) {
+				refused = true;
+				break;
+			}
+			list_del(&t->node);
+			kmqtt_tx_free(t);
+		}
+		/* Refused: the rest stays, in order, ahead of anything that came meanwhile. */
+		list_splice_tail_init(&owed, &keep);
+		spin_lock_bh(&c->tx_lock);
+	}
+	c->n_inflight = 0;
+	if (c->txq_len && !test_bit(KMQTT_CONN_TAKEN_OVER, &c->flags))
+		pr_warn_ratelimited("session %s parked with %u messages the daemon could not take: kept in memory\n",
+				    c->client_id, c->txq_len);
+}
+
+/* Free a parked session: subscriptions, what it still held, its place in the tables. */
+static void kmqtt_session_discard(struct kmqtt_conn *c)
+{
+	struct kmqtt_tx *t, *tmp;
+	LIST_HEAD(drop);
+
+	kmqtt_unsubscribe_all(c);
+	spin_lock_bh(&c->tx_lock);
+	list_splice_init(&c->txq, &drop);
+	c->txq_len = 0;
+	spin_unlock_bh(&c->tx_lock);
+	list_for_each_entry_safe(t, tmp, &drop, node) {
+		kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_REFUSED);
+		kmqtt_tx_free(t);
+	}
+	xa_destroy(&c->qos2_in);
+	mutex_lock(&kmqtt_conns_lock);
+	xa_erase(&kmqtt_conns, c->id);
+	if (!hlist_unhashed(&c->id_node))
+		hash_del(&c->id_node);
+	mutex_unlock(&kmqtt_conns_lock);
+	if (c->taken_by)
+		kmqtt_conn_put(c->taken_by);
+	atomic_dec(&kmqtt_parked);
+	kmqtt_stat_dec(KMQTT_STAT_SESSIONS_PARKED);
+	kmqtt_conn_put(c);	/* the open reference, kept while parked */
 }
 
 static void kmqtt_conn_close_work(struct work_struct *w)
@@ -200,6 +300,7 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 	struct kmqtt_conn *c = container_of(w, struct kmqtt_conn, close_work);
 	struct sock *sk = c->sk;
 	struct kmqtt_tx *t, *tmp;
+	bool park = false;
 	LIST_HEAD(drop);
 
 	/* No callback can find the connection after this. */
@@ -217,48 +318,75 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 	if (cancel_delayed_work_sync(&c->ka_work))
 		kmqtt_conn_put(c);
 
-	/* No new subscriber deliveries: unsubscribe (under the trie lock) and drain. */
-	kmqtt_unsubscribe_all(c);
+	/* A persistent session outlives its connection, up to KMQTT_MAX_PARKED of them. */
+	if (c->persistent) {
+		park = atomic_inc_return(&kmqtt_parked) <= KMQTT_MAX_PARKED;
+		if (!park) {
+			atomic_dec(&kmqtt_parked);
+			kmqtt_stat_inc(KMQTT_STAT_SESSIONS_DISCARDED);
+		}
+	}
+	/* Otherwise no new subscriber deliveries: unsubscribe (under the trie lock), drain. */
+	if (!park)
+		kmqtt_unsubscribe_all(c);
 	spin_lock_bh(&c->tx_lock);
 	list_splice_init(&c->ctlq, &drop);
-	list_splice_init(&c->txq, &drop);
-	list_splice_init(&c->inflight, &drop);
-	/* A QoS 1 item being sent is on the in-flight list already. */
+	if (!park) {
+		list_splice_init(&c->txq, &drop);
+		list_splice_init(&c->held, &drop);
+		list_splice_init(&c->inflight, &drop);
+		c->txq_len = 0;
+		c->held_len = 0;
+		c->n_inflight = 0;
+		c->last_tx = NULL;
+	}
+	/* An item being sent that is not in flight (QoS 0, control) is dropped. */
 	if (c->tx_cur && !c->tx_cur->inflight)
 		list_add(&c->tx_cur->node, &drop);
 	c->tx_cur = NULL;
-	c->last_tx = NULL;
-	c->txq_len = 0;
-	c->n_inflight = 0;
+	clear_bit(KMQTT_CONN_HOLD, &c->flags);
 	spin_unlock_bh(&c->tx_lock);
 	list_for_each_entry_safe(t, tmp, &drop, node)
 		kmqtt_tx_free(t);
 	if (c->pkt && c->pkt != c->small)
 		kvfree(c->pkt);
 	c->pkt = NULL;
-	xa_destroy(&c->qos2_in);
-	c->n_qos2_in = 0;
+	if (!park) {
+		xa_destroy(&c->qos2_in);
+		c->n_qos2_in = 0;
+	}
 
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	sockfd_put(c->sock);
+
+	if (park) {
+		kmqtt_stat_inc(KMQTT_STAT_SESSIONS_PARKED);
+		if (!test_bit(KMQTT_CONN_TAKEN_OVER, &c->flags))
+			kmqtt_session_parked_event(c);
+		kmqtt_conn_park(c);
+	}
 
 	/* [MQTT-3.1.2-8]: the will goes out unless the client said DISCONNECT. */
 	if (c->will && c->close_reason != KMQTT_CLOSE_CLIENT_DISCONNECT &&
 	    c->close_reason != KMQTT_CLOSE_SHUTDOWN)
 		kmqtt_conn_publish_will(c);
 
-	mutex_lock(&kmqtt_conns_lock);
-	xa_erase(&kmqtt_conns, c->id);
-	hash_del(&c->id_node);
-	mutex_unlock(&kmqtt_conns_lock);
+	if (!park) {
+		mutex_lock(&kmqtt_conns_lock);
+		xa_erase(&kmqtt_conns, c->id);
+		hash_del(&c->id_node);
+		mutex_unlock(&kmqtt_conns_lock);
+	}
 
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_CLOSED);
 	kmqtt_stat_dec(KMQTT_STAT_CONNS_CURRENT);
 	kmqtt_nl_conn_closed(c);
-	pr_debug("closed %s (%s): reason %u\n", c->client_id, c->peer, c->close_reason);
+	pr_debug("closed %s (%s): reason %u%s\n", c->client_id, c->peer, c->close_reason,
+		 park ? ", session parked" : "");
 
 	kmqtt_conn_put(c);	/* the work's reference */
-	kmqtt_conn_put(c);	/* the open reference */
+	if (!park)
+		kmqtt_conn_put(c);	/* the open reference */
 }
 
 /* ---- TX ---- */
@@ -269,6 +397,8 @@ static struct kmqtt_tx *kmqtt_tx_alloc(gfp_t gfp)
 }
 
 /* Queue a control packet; on failure the connection is closed (it would desync). */
+static void kmqtt_send_ack(struct kmqtt_conn *c, u8 type, u16 pid);
+
 static void kmqtt_send_ctl(struct kmqtt_conn *c, const u8 *pkt, int len)
 {
 	struct kmqtt_tx *t = kmqtt_tx_alloc(GFP_KERNEL_ACCOUNT);
@@ -306,33 +436,58 @@ static void kmqtt_send_ctl(struct kmqtt_conn *c, const u8 *pkt, int len)
 	kmqtt_conn_queue(c, &c->tx_work);
 }
 
-bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
+/*
+ * @direct: a message the daemon stored for the session, delivered on resume: it goes
+ * ahead of the live ones held meanwhile, within the module's absolute queue bound.
+ */
+static int __kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
+				bool direct)
 {
+	struct kmqtt_conn *to;
 	struct kmqtt_tx *t;
+	bool closing, hold;
+	u32 max;
 
 	spin_lock_bh(&c->tx_lock);
-	if (test_bit(KMQTT_CONN_CLOSING, &c->flags)) {
+	if (test_bit(KMQTT_CONN_PARKED, &c->flags)) {
+		to = c->taken_by;
 		spin_unlock_bh(&c->tx_lock);
-		return false;
+		/* Being taken up by a new connection: it gets the message (once, by seq). */
+		if (to)
+			return kmqtt_conn_enqueue(to, m, qos) > 0;
+		if (!qos) {
+			kmqtt_stat_inc(KMQTT_STAT_SESSION_QOS0_DROPPED);
+			return 0;
+		}
+		return -EAGAIN;
 	}
-	/* Overlapping subscriptions: one copy, at the highest QoS, while it still waits. */
-	if (c->last_seq == m->seq && c->last_tx) {
-		if (qos > c->last_tx->qos)
+	/* A persistent connection that is closing keeps what comes: it will owe it. */
+	closing = test_bit(KMQTT_CONN_CLOSING, &c->flags);
+	if (closing && !c->persistent) {
+		spin_unlock_bh(&c->tx_lock);
+		return 0;
+	}
+	/* Overlapping subscriptions: one copy, at the highest QoS while it still waits. */
+	if (c->last_seq == m->seq) {
+		if (c->last_tx && qos > c->last_tx->qos)
 			c->last_tx->qos = qos;
 		spin_unlock_bh(&c->tx_lock);
-		return false;
+		return 0;
 	}
-	if (c->txq_len >= c->tx_queue_max) {
+	max = direct ? KMQTT_MAX_TX_QUEUE : c->tx_queue_max;
+	if (c->txq_len + c->held_len >= max) {
 		spin_unlock_bh(&c->tx_lock);
+		if (direct)
+			return -ENOBUFS;
 		if (qos == 0) {
 			atomic64_inc(&c->qos0_dropped);
 			kmqtt_stat_inc(KMQTT_STAT_QOS0_DROPPED);
-		} else {
-			/* A QoS 1 message is never dropped silently: the reader goes. */
+		} else if (!closing) {
+			/* A QoS 1/2 message is never dropped silently: the reader goes. */
 			kmqtt_stat_inc(KMQTT_STAT_SLOW_READERS);
 			kmqtt_conn_close(c, KMQTT_CLOSE_SLOW_READER);
 		}
-		return false;
+		return 0;
 	}
 	/* Under the spinlock and inside an RCU read section: no sleeping. */
 	t = kmqtt_tx_alloc(GFP_ATOMIC | __GFP_NOWARN);
@@ -341,18 +496,105 @@ bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
 		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
 		if (qos)
 			kmqtt_conn_close(c, KMQTT_CLOSE_SOCKET_ERROR);
-		return false;
+		return 0;
 	}
 	refcount_inc(&m->ref);
 	t->msg = m;
 	t->qos = qos;
-	list_add_tail(&t->node, &c->txq);
-	c->txq_len++;
+	hold = !direct && test_bit(KMQTT_CONN_HOLD, &c->flags);
+	if (hold) {
+		list_add_tail(&t->node, &c->held);
+		c->held_len++;
+	} else {
+		list_add_tail(&t->node, &c->txq);
+		c->txq_len++;
+	}
 	c->last_seq = m->seq;
 	c->last_tx = t;
 	spin_unlock_bh(&c->tx_lock);
+	if (!hold && !closing)
+		kmqtt_conn_queue(c, &c->tx_work);
+	return 1;
+}
+
+int kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
+{
+	return __kmqtt_conn_enqueue(c, m, qos, false);
+}
+
+int kmqtt_conn_enqueue_stored(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos)
+{
+	return __kmqtt_conn_enqueue(c, m, qos, true);
+}
+
+bool kmqtt_conn_parked_deliver(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
+			       struct kmqtt_ack *ack)
+{
+	struct kmqtt_conn *to;
+
+	spin_lock_bh(&c->tx_lock);
+	to = c->taken_by;
+	spin_unlock_bh(&c->tx_lock);
+	if (to)
+		return kmqtt_conn_enqueue(to, m, qos) >= 0;
+	return kmqtt_session_punt(c, m, qos, 0, 0, ack);
+}
+
+/*
+ * A message the session owed its client before, queued again (behind what is queued) with
+ * its packet id and the DUP flag; or, @m NULL, a QoS 2 message the client had received
+ * (PUBREC): its PUBREL is sent again and PUBCOMP awaited.
+ */
+int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos, u16 pid)
+{
+	struct kmqtt_tx *t = kmqtt_tx_alloc(GFP_KERNEL_ACCOUNT);
+
+	if (!t) {
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		return -ENOMEM;
+	}
+	t->pid = pid;
+	t->qos = qos;
+	t->dup = true;
+	spin_lock_bh(&c->tx_lock);
+	if (test_bit(KMQTT_CONN_CLOSING, &c->flags) ||
+	    c->txq_len + c->held_len >= KMQTT_MAX_TX_QUEUE) {
+		spin_unlock_bh(&c->tx_lock);
+		kmem_cache_free(kmqtt_tx_cache, t);
+		return -ENOBUFS;
+	}
+	if (m) {
+		refcount_inc(&m->ref);
+		t->msg = m;
+		list_add_tail(&t->node, &c->txq);
+		c->txq_len++;
+	} else {
+		t->released = true;
+		t->inflight = true;
+		list_add_tail(&t->node, &c->inflight);
+		c->n_inflight++;
+	}
+	spin_unlock_bh(&c->tx_lock);
+	if (m)
+		kmqtt_conn_queue(c, &c->tx_work);
+	else
+		kmqtt_send_ack(c, MQTT_PUBREL, pid);
+	return 0;
+}
+
+/* Let the live messages held while the daemon resumed the session go. */
+static void kmqtt_conn_release_hold(struct kmqtt_conn *c)
+{
+	spin_lock_bh(&c->tx_lock);
+	if (!test_and_clear_bit(KMQTT_CONN_HOLD, &c->flags)) {
+		spin_unlock_bh(&c->tx_lock);
+		return;
+	}
+	list_splice_tail_init(&c->held, &c->txq);
+	c->txq_len += c->held_len;
+	c->held_len = 0;
+	spin_unlock_bh(&c->tx_lock);
 	kmqtt_conn_queue(c, &c->tx_work);
-	return true;
 }
 
 /* A packet id not in flight on @c (a QoS 2 message may stay long); under tx_lock. */
@@ -397,7 +639,8 @@ static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
 					c->last_tx = NULL;
 			}
 			if (t->msg && t->qos) {
-				t->pid = kmqtt_next_pid(c);
+				if (!t->dup)
+					t->pid = kmqtt_next_pid(c);
 				list_add_tail(&t->node, &c->inflight);
 				t->inflight = true;
 				c->n_inflight++;
@@ -435,7 +678,7 @@ static int kmqtt_tx_iov(struct kmqtt_conn *c, struct kmqtt_tx *t, u8 *head, u8 *
 	 * variable byte integer is the core codec's.
 	 */
 	remlen = 2 + m->topic_len + (t->qos ? 2 : 0) + m->payload_len;
-	head[0] = MQTT_PUBLISH << 4 | t->qos << 1 | m->retain;
+	head[0] = MQTT_PUBLISH << 4 | t->dup << 3 | t->qos << 1 | m->retain;
 	hlen = 1 + mqtt_varint_put(head + 1, remlen);
 	put_unaligned_be16(m->topic_len, head + hlen);
 	hlen += 2;
@@ -651,6 +894,7 @@ static void kmqtt_qos2_forget(struct kmqtt_conn *c, u16 pid)
 
 static int kmqtt_handle_publish(struct kmqtt_conn *c, const struct mqtt_publish *p)
 {
+	struct kmqtt_ack *ack = NULL, *a;
 	int ret;
 
 	c->msgs_in++;
@@ -663,22 +907,44 @@ static int kmqtt_handle_publish(struct kmqtt_conn *c, const struct mqtt_publish 
 	if (c->acl && !kmqtt_acl_allows(c->acl, p->topic.s, p->topic.len, KMQTT_ACL_WRITE)) {
 		/* 3.1.1 has no negative acknowledgment: drop, but acknowledge (as mosquitto). */
 		kmqtt_stat_inc(KMQTT_STAT_ACL_DENIED);
-	} else if (kmqtt_publish(c, p) < 0 && p->qos) {
+		if (p->qos)
+			kmqtt_conn_ack_late(c, p->qos, p->packet_id);
+		return 0;
+	}
+	ret = kmqtt_publish(c, p, &ack);
+	if (ret < 0 && p->qos) {
 		/* Not taken: no acknowledgment, so the publisher will retry on a new connection. */
+		if (ack) {
+			WRITE_ONCE(ack->failed, true);
+			kmqtt_ack_put(ack);
+		}
 		if (p->qos == 2)
 			kmqtt_qos2_forget(c, p->packet_id);
 		return -ENOMEM;
-	} else if (p->retain) {
+	}
+	if (p->retain) {
 		/*
 		 * The daemon stores it; a QoS 1 PUBACK or QoS 2 PUBREC waits for its
 		 * confirmation (retain.c) and is never sent for a message that was not stored.
 		 */
-		if (!kmqtt_retain_punt(c, p) && p->qos == 2)
-			kmqtt_qos2_forget(c, p->packet_id);
+		a = p->qos ? kmqtt_ack_get(&ack, c, p) : NULL;
+		if (p->qos && !a)
+			return -ENOMEM;
+		if (!kmqtt_retain_punt(c, p, a) && a)
+			WRITE_ONCE(a->failed, true);
+	}
+	if (!ack) {
+		if (p->qos)
+			kmqtt_conn_ack_late(c, p->qos, p->packet_id);
 		return 0;
 	}
-	if (p->qos)
-		kmqtt_conn_ack_late(c, p->qos, p->packet_id);
+	/*
+	 * Handed to the daemon (store, parked sessions): the acknowledgment goes when it has
+	 * confirmed every hand-over, from the last kmqtt_ack_put().
+	 */
+	if (READ_ONCE(ack->failed) && p->qos == 2)
+		kmqtt_qos2_forget(c, p->packet_id);
+	kmqtt_ack_put(ack);
 	return 0;
 }
 
@@ -972,6 +1238,119 @@ static struct kmqtt_conn *kmqtt_conn_find_client(const char *client_id, u32 hash
 	return NULL;
 }
 
+/* The parked session of @client_id, taken out of the client-id hash; under conns_lock. */
+static struct kmqtt_conn *kmqtt_conn_unhash_parked(const char *client_id, u32 hash)
+{
+	struct kmqtt_conn *c;
+
+	hash_for_each_possible(kmqtt_conns_by_client, c, id_node, hash) {
+		if (!strcmp(c->client_id, client_id) && test_bit(KMQTT_CONN_PARKED, &c->flags)) {
+			hash_del(&c->id_node);
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Session takeover [MQTT-3.1.4-2]: the open connection with this client id goes, and is
+ * gone (parked, if persistent) before the new one is set up. Hand-overs are serialized
+ * (the genetlink family has no parallel ops), so no other can come in between.
+ */
+static void kmqtt_conn_take_over(const char *client_id, u32 hash)
+{
+	struct kmqtt_conn *old;
+
+	mutex_lock(&kmqtt_conns_lock);
+	old = kmqtt_conn_find_client(client_id, hash);
+	if (old && !kmqtt_conn_get(old))
+		old = NULL;
+	mutex_unlock(&kmqtt_conns_lock);
+	if (!old)
+		return;
+	kmqtt_stat_inc(KMQTT_STAT_TAKEOVERS);
+	/* Its session, if persistent, goes on in the new connection: keep it all here. */
+	set_bit(KMQTT_CONN_TAKEN_OVER, &old->flags);
+	kmqtt_conn_close(old, KMQTT_CLOSE_TAKEOVER);
+	flush_work(&old->close_work);
+	kmqtt_conn_put(old);
+}
+
+/*
+ * The new persistent connection @c takes up the parked session @p: what @p still held
+ * (in order, ahead of anything else), its QoS 2 ids, then its subscriptions. Messages the
+ * fan-out finds at @p meanwhile go to @c (taken_by), where the seq check drops a copy
+ * found at both. @c holds its live messages (KMQTT_CONN_HOLD) and has queued nothing yet.
+ */
+static void kmqtt_session_take_up(struct kmqtt_conn *c, struct kmqtt_conn *p)
+{
+	struct kmqtt_tx *t, *tmp;
+	unsigned long idx;
+	LIST_HEAD(owed);
+	void *v;
+
+	kref_get(&c->ref);
+	spin_lock_bh(&p->tx_lock);
+	p->taken_by = c;
+	list_splice_init(&p->txq, &owed);
+	p->txq_len = 0;
+	spin_unlock_bh(&p->tx_lock);
+
+	list_for_each_entry_safe(t, tmp, &owed, node) {
+		list_del(&t->node);
+		spin_lock_bh(&c->tx_lock);
+		if (t->released) {
+			t->inflight = true;
+			list_add_tail(&t->node, &c->inflight);
+			c->n_inflight++;
+		} else {
+			list_add_tail(&t->node, &c->txq);
+			c->txq_len++;
+		}
+		spin_unlock_bh(&c->tx_lock);
+		if (t->released)
+			kmqtt_send_ack(c, MQTT_PUBREL, t->pid);
+	}
+	xa_for_each(&p->qos2_in, idx, v) {
+		if (!xa_err(xa_store(&c->qos2_in, idx, v, GFP_KERNEL_ACCOUNT)))
+			c->n_qos2_in++;
+	}
+	kmqtt_subs_move(p, c);
+	kmqtt_stat_inc(KMQTT_STAT_SESSIONS_RESUMED);
+	kmqtt_session_discard(p);
+}
+
+/* A persistent session the daemon restored from its store (no parked one was here). */
+static void kmqtt_session_restore(struct kmqtt_conn *c, const struct kmqtt_conn_params *p)
+{
+	struct nlattr *tb[KMQTT_SUB_A_MAX + 1];
+	const struct nlattr *a;
+	int rem;
+
+	if (p->subs) {
+		nla_for_each_nested(a, p->subs, rem) {
+			if (nla_type(a) != KMQTT_A_SUB ||
+			    nla_parse_nested(tb, KMQTT_SUB_A_MAX, (struct nlattr *)a, NULL, NULL) ||
+			    !tb[KMQTT_SUB_A_FILTER] || !tb[KMQTT_SUB_A_QOS])
+				continue;	/* validated by the policy before */
+			if (kmqtt_subscribe(c, nla_data(tb[KMQTT_SUB_A_FILTER]),
+					    nla_len(tb[KMQTT_SUB_A_FILTER]),
+					    nla_get_u8(tb[KMQTT_SUB_A_QOS])))
+				pr_warn_ratelimited("session %s: a stored subscription could not be restored\n",
+						    c->client_id);
+		}
+	}
+	if (p->qos2_ids) {
+		nla_for_each_nested(a, p->qos2_ids, rem) {
+			if (nla_type(a) != KMQTT_A_PACKET_ID)
+				continue;
+			if (!xa_err(xa_store(&c->qos2_in, nla_get_u16(a), xa_mk_value(2),
+					     GFP_KERNEL_ACCOUNT)))
+				c->n_qos2_in++;
+		}
+	}
+}
+
 /*
  * A TLS client is never carried in plaintext by mistake: the daemon says whether the
  * socket is TLS, and the socket must agree, with kTLS set up for both directions.
@@ -1003,11 +1382,12 @@ static int kmqtt_conn_check_tls(struct sock *sk, bool tls, const char **why)
 	return err;
 }
 
-int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
+int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, bool *session_present,
+		   const char **why)
 {
 	struct mqtt_connack ack = { .session_present = p->flags & KMQTT_CONN_F_SESSION_PRESENT };
 	u32 hash = jhash(p->client_id, strlen(p->client_id), 0);
-	struct kmqtt_conn *c, *old;
+	struct kmqtt_conn *c, *parked;
 	struct socket *sock;
 	struct sockaddr_storage ss;
 	struct sock *sk;
@@ -1045,6 +1425,7 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	if (err)
 		goto put_sock;
 
+	kmqtt_conn_take_over(p->client_id, hash);
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c) {
 		err = -ENOMEM;
@@ -1068,7 +1449,12 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	c->acl = p->acl;
 	c->tls = p->tls;
 	c->will = p->will;
+	c->persistent = !(p->flags & KMQTT_CONN_F_CLEAN_SESSION);
 	xa_init(&c->qos2_in);
+	INIT_LIST_HEAD(&c->held);
+	/* Nothing may overtake the CONNACK: live messages wait until it is queued. */
+	if (c->persistent)
+		set_bit(KMQTT_CONN_HOLD, &c->flags);
 	c->connected_ms = kmqtt_uptime_ms();
 	c->last_rx = jiffies;
 	INIT_LIST_HEAD(&c->subs);
@@ -1097,12 +1483,7 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 		goto free_conn;
 	}
 	c->id = xid;
-	/* Session takeover [MQTT-3.1.4-2]: the old connection with this client id goes. */
-	old = kmqtt_conn_find_client(c->client_id, hash);
-	if (old) {
-		kmqtt_stat_inc(KMQTT_STAT_TAKEOVERS);
-		kmqtt_conn_close(old, KMQTT_CLOSE_TAKEOVER);
-	}
+	parked = kmqtt_conn_unhash_parked(c->client_id, hash);
 	hash_add(kmqtt_conns_by_client, &c->id_node, hash);
 	atomic_inc(&kmqtt_conns_open);
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_ACCEPTED);
@@ -1111,9 +1492,28 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why)
 	kmqtt_stat_inc(KMQTT_STAT_CONNS_CURRENT);
 	mutex_unlock(&kmqtt_conns_lock);
 
+	/*
+	 * The session: a parked one is taken up (session present), or discarded by a clean
+	 * connection [MQTT-3.1.2-6]; else the daemon's stored one is restored.
+	 */
+	if (parked && c->persistent) {
+		kmqtt_session_take_up(c, parked);
+		ack.session_present = true;
+	} else if (parked) {
+		kmqtt_stat_inc(KMQTT_STAT_SESSIONS_DISCARDED);
+		kmqtt_session_discard(parked);
+	} else if (c->persistent) {
+		kmqtt_session_restore(c, p);
+	}
+	if (!c->persistent)
+		ack.session_present = false;	/* [MQTT-3.2.2-1] */
+	*session_present = ack.session_present;
+
 	/* CONNACK first: nothing else may be sent before it. */
 	len = mqtt_encode_connack(connack, sizeof(connack), c->level, &ack);
 	kmqtt_send_ctl(c, connack, len);
+	if (c->persistent && !(p->flags & KMQTT_CONN_F_HOLD))
+		kmqtt_conn_release_hold(c);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	c->saved_data_ready = sk->sk_data_ready;
@@ -1182,6 +1582,11 @@ int kmqtt_conns_for_each(unsigned long *pos, kmqtt_conn_iter_fn fn, void *ctx)
 
 	mutex_lock(&kmqtt_conns_lock);
 	xa_for_each_start(&kmqtt_conns, idx, c, *pos) {
+		/* A parked session is not a connection. */
+		if (test_bit(KMQTT_CONN_PARKED, &c->flags)) {
+			*pos = idx + 1;
+			continue;
+		}
 		ret = fn(c, ctx);
 		if (ret)
 			break;
@@ -1189,6 +1594,45 @@ int kmqtt_conns_for_each(unsigned long *pos, kmqtt_conn_iter_fn fn, void *ctx)
 	}
 	mutex_unlock(&kmqtt_conns_lock);
 	return ret;
+}
+
+int kmqtt_conn_resumed(u64 id)
+{
+	struct kmqtt_conn *c = kmqtt_conn_find(id);
+
+	if (!c)
+		return -ENOENT;
+	kmqtt_conn_release_hold(c);
+	kmqtt_conn_put(c);
+	return 0;
+}
+
+int kmqtt_session_del(const char *client_id)
+{
+	struct kmqtt_conn *c;
+
+	mutex_lock(&kmqtt_conns_lock);
+	c = kmqtt_conn_unhash_parked(client_id, jhash(client_id, strlen(client_id), 0));
+	mutex_unlock(&kmqtt_conns_lock);
+	if (!c)
+		return -ENOENT;
+	kmqtt_stat_inc(KMQTT_STAT_SESSIONS_DISCARDED);
+	kmqtt_session_discard(c);
+	return 0;
+}
+
+/* The daemon went away: nobody will resume the held sessions, let their messages go. */
+void kmqtt_conns_release_holds(void)
+{
+	struct kmqtt_conn *c;
+	unsigned long idx;
+
+	mutex_lock(&kmqtt_conns_lock);
+	xa_for_each(&kmqtt_conns, idx, c)
+		if (test_bit(KMQTT_CONN_HOLD, &c->flags) &&
+		    !test_bit(KMQTT_CONN_CLOSING, &c->flags))
+			kmqtt_conn_release_hold(c);
+	mutex_unlock(&kmqtt_conns_lock);
 }
 
 void kmqtt_conn_stats(struct kmqtt_conn *c, u64 *cs)
@@ -1214,6 +1658,23 @@ void kmqtt_conns_shutdown(void)
 	xa_for_each(&kmqtt_conns, idx, c)
 		kmqtt_conn_close(c, KMQTT_CLOSE_SHUTDOWN);
 	mutex_unlock(&kmqtt_conns_lock);
+	/* Persistent ones park (the daemon is told their state); then every session goes. */
+	flush_workqueue(kmqtt_wq);
+	for (;;) {
+		mutex_lock(&kmqtt_conns_lock);
+		c = NULL;
+		xa_for_each(&kmqtt_conns, idx, c) {
+			if (test_bit(KMQTT_CONN_PARKED, &c->flags)) {
+				if (!hlist_unhashed(&c->id_node))
+					hash_del(&c->id_node);
+				break;
+			}
+		}
+		mutex_unlock(&kmqtt_conns_lock);
+		if (!c)
+			break;
+		kmqtt_session_discard(c);
+	}
 	wait_event(kmqtt_conns_wq, !atomic_read(&kmqtt_conns_open));
 	/* The frees are RCU callbacks: let them run before the module text goes. */
 	rcu_barrier();

@@ -54,6 +54,7 @@ struct kmqtt_tx {
 	u8 qos;
 	bool inflight;		/* on conn->inflight: sent or being sent, awaiting PUBACK */
 	bool released;		/* QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP */
+	bool dup;		/* a resend: DUP flag, and pid was given (not assigned) */
 	u8 ctl_len;
 	u8 ctl[8];		/* CONNACK, PUBACK, PUBREC/REL/COMP, PINGRESP, UNSUBACK */
 	u8 *big;		/* a larger control packet (SUBACK), kfree'd with the item */
@@ -67,6 +68,20 @@ struct kmqtt_will {
 	u8 qos;
 	bool retain;
 	u8 data[];		/* topic, then payload */
+};
+
+/*
+ * The acknowledgment a QoS 1/2 publisher waits for (PUBACK/PUBREC) while the daemon has
+ * not confirmed every hand-over of its message (retained store, parked sessions). One
+ * reference per pending hand-over plus the publisher's own; the last put sends it,
+ * unless a hand-over failed (then the publisher sends the message again).
+ */
+struct kmqtt_ack {
+	refcount_t ref;
+	bool failed;
+	u8 qos;
+	u16 pid;
+	u64 conn_id;
 };
 
 struct kmqtt_acl;
@@ -91,6 +106,8 @@ struct kmqtt_conn {
 	u32 close_reason;
 
 	/* Identity and session, fixed at hand-off. */
+	bool persistent;	/* clean session 0: parked when the connection ends */
+	struct kmqtt_conn *taken_by;	/* parked, taken up by this new connection */
 	char *client_id;
 	char *username;
 	char peer[64];
@@ -124,8 +141,10 @@ struct kmqtt_conn {
 	/* TX state, under tx_lock. */
 	spinlock_t tx_lock;
 	struct list_head ctlq;	/* control packets waiting: sent before any PUBLISH */
-	struct list_head txq;	/* PUBLISH waiting to be sent */
+	struct list_head txq;	/* PUBLISH waiting to be sent; parked: owed to the client */
 	u32 txq_len;		/* items in txq */
+	struct list_head held;	/* KMQTT_CONN_HOLD: live PUBLISH waiting for the resume */
+	u32 held_len;
 	struct kmqtt_tx *tx_cur;	/* being sent; off bytes already gone */
 	u32 tx_off;
 	struct list_head inflight;	/* QoS 1/2 sent, awaiting PUBACK or PUBCOMP */
@@ -145,6 +164,9 @@ struct kmqtt_conn {
 enum {
 	KMQTT_CONN_CLOSING,	/* close requested: no new work, no new deliveries */
 	KMQTT_CONN_CONNACKED,
+	KMQTT_CONN_PARKED,	/* persistent session without a connection (CLOSING too) */
+	KMQTT_CONN_HOLD,	/* live messages go to held until the daemon's resume */
+	KMQTT_CONN_TAKEN_OVER,	/* closed by a new connection with its client id */
 };
 
 /* main.c */
@@ -174,6 +196,9 @@ struct kmqtt_conn_params {
 	struct kmqtt_acl *acl;	/* ownership passes to the connection */
 	struct kmqtt_tls *tls;	/* NULL: plain TCP; ownership passes to the connection */
 	struct kmqtt_will *will;	/* NULL: none; ownership passes to the connection */
+	/* Persistent session state from the daemon's store (used if none is parked). */
+	const struct nlattr *subs;	/* KMQTT_A_SUBS, validated */
+	const struct nlattr *qos2_ids;	/* KMQTT_A_QOS2_IDS, validated */
 };
 
 /*
@@ -189,7 +214,8 @@ struct kmqtt_tls {
 	char buf[];
 };
 
-int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, const char **why);
+int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, bool *session_present,
+		   const char **why);
 void kmqtt_conn_close(struct kmqtt_conn *c, u32 reason);
 void kmqtt_conn_put(struct kmqtt_conn *c);
 bool kmqtt_conn_get(struct kmqtt_conn *c);
@@ -213,14 +239,41 @@ bool kmqtt_acl_allows(const struct kmqtt_acl *acl, const char *topic, u16 len, u
 int kmqtt_subscribe(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos);
 int kmqtt_unsubscribe(struct kmqtt_conn *c, const char *filter, u16 len);
 void kmqtt_unsubscribe_all(struct kmqtt_conn *c);
-/* Deliver a PUBLISH to every matching subscriber. Returns deliveries queued. */
-int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p);
+/* Subscribe @to to every filter of @from, then unsubscribe @from. */
+void kmqtt_subs_move(struct kmqtt_conn *from, struct kmqtt_conn *to);
+/* KMQTT_A_SUBS of @c into @msg, and its size. */
+int kmqtt_subs_nla_put(struct sk_buff *msg, struct kmqtt_conn *c);
+size_t kmqtt_subs_nla_size(struct kmqtt_conn *c);
+/*
+ * Deliver a PUBLISH to every matching subscriber. Returns deliveries queued. Hand-overs to
+ * parked sessions take a reference on *@ack, allocated on first need for a QoS 1/2
+ * publisher (@ack NULL: nobody waits, e.g. a will).
+ */
+int kmqtt_publish(struct kmqtt_conn *from, const struct mqtt_publish *p,
+		  struct kmqtt_ack **ack);
+/* The publisher's tracker, allocated with its own reference; NULL on no memory. */
+struct kmqtt_ack *kmqtt_ack_get(struct kmqtt_ack **ack, struct kmqtt_conn *from,
+				const struct mqtt_publish *p);
+void kmqtt_ack_put(struct kmqtt_ack *ack);
 const struct mqtt_limits *kmqtt_limits(void);
 void kmqtt_count_error(int err);
 u64 kmqtt_error_count(int idx);
 
-/* conn.c, for broker.c: queue a message; false if the connection is closing or full. */
-bool kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos);
+/*
+ * conn.c, for broker.c: queue a message. 1: queued; 0: not (closing, full, duplicate);
+ * -EAGAIN: @c is a parked session: hand the message to the daemon (not under RCU).
+ */
+int kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos);
+/* The same for a message the daemon stored for the session (KMQTT_CMD_DELIVER). */
+int kmqtt_conn_enqueue_stored(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos);
+/* A parked session's hand-over after the fan-out; false if refused. */
+bool kmqtt_conn_parked_deliver(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
+			       struct kmqtt_ack *ack);
+/* Queue a resent PUBLISH (@dup, @pid) or a PUBREL to resume (@m NULL). */
+int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos, u16 pid);
+int kmqtt_conn_resumed(u64 id);
+int kmqtt_session_del(const char *client_id);
+void kmqtt_conns_release_holds(void);
 void kmqtt_msg_put(struct kmqtt_msg *m);
 /* A message of one reference with a new seq, topic and payload to be filled in. */
 struct kmqtt_msg *kmqtt_msg_new(u16 topic_len, u32 payload_len);
@@ -233,7 +286,18 @@ struct kmqtt_conn *kmqtt_conn_find(u64 id);
 void kmqtt_conn_ack_late(struct kmqtt_conn *c, u8 qos, u16 pid);
 
 /* retain.c: the punt channel for retained messages */
-bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p);
+bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
+		       struct kmqtt_ack *ack);
+/*
+ * Hand a message of the parked session @c to the daemon (@m NULL: a PUBREL of @pid).
+ * @flags: enum kmqtt_msg_flags. @ack: the publisher's tracker or NULL.
+ */
+bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
+			u16 pid, struct kmqtt_ack *ack);
+/* The park snapshot of @c (subscriptions, QoS 2 ids); false if the daemon missed it. */
+bool kmqtt_session_parked_event(struct kmqtt_conn *c);
+int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info);
+int kmqtt_nl_session_del(struct sk_buff *skb, struct genl_info *info);
 void kmqtt_retain_subscribed(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos);
 int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info);
 int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info);

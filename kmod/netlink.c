@@ -69,6 +69,15 @@ static const struct nla_policy kmqtt_will_policy[KMQTT_WILL_A_MAX + 1] = {
 	[KMQTT_WILL_A_RETAIN] = { .type = NLA_FLAG },
 };
 
+static const struct nla_policy kmqtt_sub_policy[KMQTT_SUB_A_MAX + 1] = {
+	[KMQTT_SUB_A_FILTER] = NLA_POLICY_RANGE(NLA_BINARY, 1, KMQTT_MAX_TOPIC),
+	[KMQTT_SUB_A_QOS] = NLA_POLICY_MAX(NLA_U8, 2),
+};
+
+static const struct nla_policy kmqtt_qos2_ids_policy[KMQTT_A_MAX + 1] = {
+	[KMQTT_A_PACKET_ID] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
 static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_VERSION] = { .type = NLA_NUL_STRING },
 	[KMQTT_A_ABI_VERSION] = { .type = NLA_U32 },
@@ -78,7 +87,7 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_DAEMON_PORTID] = { .type = NLA_U32 },
 	[KMQTT_A_DAEMON_SINCE_MS] = { .type = NLA_U64 },
 	/* The union of every command's flags; each command rejects the others'. */
-	[KMQTT_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __KMQTT_CONN_F_ALL),
+	[KMQTT_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __KMQTT_CONN_F_ALL | __KMQTT_MSG_F_ALL),
 	[KMQTT_A_STATS] = { .type = NLA_NESTED },
 	[KMQTT_A_CONN_FD] = { .type = NLA_U32 },
 	[KMQTT_A_CONN_ID] = { .type = NLA_U64 },
@@ -100,6 +109,9 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_QOS] = NLA_POLICY_MAX(NLA_U8, 2),
 	[KMQTT_A_PAYLOAD] = { .type = NLA_BINARY, .len = KMQTT_PAYLOAD_CHUNK },
 	[KMQTT_A_WILL] = NLA_POLICY_NESTED(kmqtt_will_policy),
+	[KMQTT_A_SUBS] = NLA_POLICY_NESTED_ARRAY(kmqtt_sub_policy),
+	[KMQTT_A_QOS2_IDS] = NLA_POLICY_NESTED(kmqtt_qos2_ids_policy),
+	[KMQTT_A_PACKET_ID] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
@@ -247,6 +259,16 @@ static const struct genl_small_ops kmqtt_genl_ops[] = {
 	{
 		.cmd = KMQTT_CMD_DELIVER,
 		.doit = kmqtt_nl_deliver,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_SESSION_RESUMED,
+		.doit = kmqtt_nl_session_resumed,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = KMQTT_CMD_SESSION_DEL,
+		.doit = kmqtt_nl_session_del,
 		.flags = GENL_ADMIN_PERM,
 	},
 };
@@ -473,12 +495,54 @@ static int kmqtt_nl_put_tls(struct sk_buff *skb, const struct kmqtt_tls *tls)
 	return 0;
 }
 
+/* The stored session of a persistent hand-off: counts and topic filters checked. */
+static int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
+{
+	struct nlattr *tb[KMQTT_SUB_A_MAX + 1];
+	const struct nlattr *a;
+	u32 n = 0;
+	int rem;
+
+	p->subs = info->attrs[KMQTT_A_SUBS];
+	p->qos2_ids = info->attrs[KMQTT_A_QOS2_IDS];
+	if ((p->subs || p->qos2_ids) && (p->flags & KMQTT_CONN_F_CLEAN_SESSION)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: a clean session has no stored state");
+		return -EINVAL;
+	}
+	if (p->subs) {
+		nla_for_each_nested(a, p->subs, rem) {
+			if (nla_type(a) != KMQTT_A_SUB || ++n > KMQTT_MAX_SESSION_SUBS ||
+			    nla_parse_nested(tb, KMQTT_SUB_A_MAX, (struct nlattr *)a,
+					     kmqtt_sub_policy, info->extack) ||
+			    !tb[KMQTT_SUB_A_FILTER] || !tb[KMQTT_SUB_A_QOS] ||
+			    topic_filter_valid(nla_data(tb[KMQTT_SUB_A_FILTER]),
+					       nla_len(tb[KMQTT_SUB_A_FILTER]),
+					       &kmqtt_limits()->topic)) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a,
+						    "kmqtt: bad stored subscription");
+				return -EINVAL;
+			}
+		}
+	}
+	n = 0;
+	if (p->qos2_ids) {
+		nla_for_each_nested(a, p->qos2_ids, rem) {
+			if (nla_type(a) != KMQTT_A_PACKET_ID || ++n > KMQTT_MAX_QOS2_IN) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a, "kmqtt: bad stored QoS 2 id");
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kmqtt_conn_params p = {};
 	struct nlattr *lim[KMQTT_LIM_A_MAX + 1] = {};
 	const char *why = NULL;
 	struct sk_buff *msg;
+	bool present = false;
 	void *hdr;
 	u64 id;
 	int err;
@@ -506,6 +570,14 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 	p.keepalive = nla_get_u16(info->attrs[KMQTT_A_KEEPALIVE]);
 	if (info->attrs[KMQTT_A_FLAGS])
 		p.flags = nla_get_u32(info->attrs[KMQTT_A_FLAGS]);
+	if (p.flags & ~__KMQTT_CONN_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_FLAGS],
+				    "kmqtt: unknown connection flags");
+		return -EINVAL;
+	}
+	err = kmqtt_nl_check_session(info, &p);
+	if (err)
+		return err;
 	if (info->attrs[KMQTT_A_LIMITS]) {
 		err = nla_parse_nested(lim, KMQTT_LIM_A_MAX, info->attrs[KMQTT_A_LIMITS],
 				       kmqtt_limits_policy, info->extack);
@@ -539,7 +611,7 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto refused;
 	}
-	err = kmqtt_conn_new(&p, &id, &why);
+	err = kmqtt_conn_new(&p, &id, &present, &why);
 	if (err) {
 		nlmsg_free(msg);
 		if (why && info->extack)
@@ -548,7 +620,8 @@ static int kmqtt_nl_conn_new(struct sk_buff *skb, struct genl_info *info)
 	}
 	/* The connection owns the ACL, the TLS description and the will now, reply or not. */
 	hdr = genlmsg_put_reply(msg, info, &kmqtt_genl_family, 0, KMQTT_CMD_CONN_NEW);
-	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, id, KMQTT_A_PAD)) {
+	if (!hdr || nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, id, KMQTT_A_PAD) ||
+	    nla_put_u32(msg, KMQTT_A_FLAGS, present ? KMQTT_CONN_F_SESSION_PRESENT : 0)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -25,10 +25,10 @@
 #include "stats.h"
 
 struct kmqtt_punt {
-	u64 conn_id;
+	struct list_head node;	/* on a list being flushed */
+	struct kmqtt_ack *ack;	/* the publisher's tracker, NULL if nobody waits */
 	u32 bytes;
-	u16 pid;
-	u8 qos;
+	bool session;		/* KMQTT_CMD_SESSION_MSG, else KMQTT_CMD_RETAIN */
 };
 
 static DEFINE_MUTEX(kmqtt_punt_lock);
@@ -61,7 +61,8 @@ static int kmqtt_put_payload(struct sk_buff *msg, const u8 *p, u32 len)
 	return 0;
 }
 
-static void kmqtt_punt_forget(u32 id)
+/* Take hand-over @id out of the table; NULL if it is not (any more) there. */
+static struct kmqtt_punt *kmqtt_punt_take(u32 id)
 {
 	struct kmqtt_punt *e;
 
@@ -72,61 +73,79 @@ static void kmqtt_punt_forget(u32 id)
 		kmqtt_punt_bytes -= e->bytes;
 	}
 	mutex_unlock(&kmqtt_punt_lock);
-	if (e) {
+	if (e)
 		kmqtt_stat_dec(KMQTT_STAT_RETAIN_PENDING);
-		kfree(e);
+	return e;
+}
+
+/* The hand-over is over: confirmed (@ok) or not; the publisher's tracker is told. */
+static void kmqtt_punt_end(struct kmqtt_punt *e, bool ok)
+{
+	if (e->ack) {
+		if (!ok)
+			WRITE_ONCE(e->ack->failed, true);
+		kmqtt_ack_put(e->ack);
 	}
+	kfree(e);
+}
+
+/* Record a hand-over of @bytes; its id in *@id. -ENOSPC over the limits. */
+static int kmqtt_punt_add(struct kmqtt_punt *e, u32 *id)
+{
+	int err = -ENOSPC;
+
+	mutex_lock(&kmqtt_punt_lock);
+	if (!kmqtt_punt_stopping && kmqtt_punt_count < KMQTT_MAX_RETAIN_PENDING &&
+	    kmqtt_punt_bytes + e->bytes <= KMQTT_MAX_RETAIN_PENDING_BYTES)
+		err = xa_alloc_cyclic(&kmqtt_punts, id, e, xa_limit_32b, &kmqtt_punt_next,
+				      GFP_KERNEL_ACCOUNT);
+	if (err >= 0) {
+		kmqtt_punt_count++;
+		kmqtt_punt_bytes += e->bytes;
+	}
+	mutex_unlock(&kmqtt_punt_lock);
+	if (err < 0)
+		return err;
+	kmqtt_stat_inc(KMQTT_STAT_RETAIN_PENDING);
+	if (e->ack)
+		refcount_inc(&e->ack->ref);
+	return 0;
 }
 
 /*
- * Hand the retained PUBLISH @p of @c to the daemon. Returns true if the daemon got it:
- * for QoS 1 it then sends the PUBACK by confirming the store. False: not stored (counted),
- * and no PUBACK may be sent.
+ * Hand the retained PUBLISH @p of @c to the daemon. Returns true if the daemon got it: the
+ * hand-over then holds a reference on @ack until the daemon confirms the store. False: not
+ * stored (counted), and no PUBACK/PUBREC may be sent.
  */
-bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p)
+bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
+		       struct kmqtt_ack *ack)
 {
 	u32 bytes = p->topic.len + p->payload_len;
-	struct kmqtt_punt *e;
+	struct kmqtt_punt *e, *gone;
 	struct sk_buff *msg;
 	u32 portid, id;
 	void *hdr;
-	int err;
 
 	if (bytes > KMQTT_MAX_RETAIN_SIZE)
 		goto refused;
 	portid = kmqtt_nl_daemon_portid();
 	if (!portid)
 		goto refused;
-	e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		goto nomem;
-	e->conn_id = c->id;
 	e->bytes = bytes;
-	e->pid = p->packet_id;
-	e->qos = p->qos;
+	e->ack = ack;
 	msg = genlmsg_new(kmqtt_punt_size(p->topic.len, p->payload_len), GFP_KERNEL);
 	if (!msg) {
 		kfree(e);
 		goto nomem;
 	}
-
-	mutex_lock(&kmqtt_punt_lock);
-	err = -ENOSPC;
-	if (!kmqtt_punt_stopping && kmqtt_punt_count < KMQTT_MAX_RETAIN_PENDING &&
-	    kmqtt_punt_bytes + bytes <= KMQTT_MAX_RETAIN_PENDING_BYTES)
-		err = xa_alloc_cyclic(&kmqtt_punts, &id, e, xa_limit_32b, &kmqtt_punt_next,
-				      GFP_KERNEL_ACCOUNT);
-	if (err >= 0) {
-		kmqtt_punt_count++;
-		kmqtt_punt_bytes += bytes;
-	}
-	mutex_unlock(&kmqtt_punt_lock);
-	if (err < 0) {
+	if (kmqtt_punt_add(e, &id)) {
 		kfree(e);
 		nlmsg_free(msg);
 		goto refused;
 	}
-	kmqtt_stat_inc(KMQTT_STAT_RETAIN_PENDING);
 
 	hdr = kmqtt_nl_event_put(msg, KMQTT_CMD_RETAIN);
 	if (!hdr || nla_put_u32(msg, KMQTT_A_PUNT_ID, id) ||
@@ -146,8 +165,13 @@ bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p)
 	return true;
 
 unwind:
-	/* The daemon may have gone meanwhile and the table been emptied: forget is safe. */
-	kmqtt_punt_forget(id);
+	/* The daemon may have gone meanwhile and the table been emptied: take is safe. */
+	gone = kmqtt_punt_take(id);
+	if (gone) {
+		if (gone->ack)
+			refcount_dec(&gone->ack->ref);	/* the caller still holds one */
+		kfree(gone);
+	}
 	goto refused;
 nomem:
 	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
@@ -156,41 +180,128 @@ refused:
 	return false;
 }
 
+bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
+			u16 pid, struct kmqtt_ack *ack)
+{
+	u32 tlen = m ? m->topic_len : 0, plen = m ? m->payload_len : 0;
+	struct kmqtt_punt *e, *gone;
+	struct sk_buff *msg;
+	u32 portid, id;
+	void *hdr;
+
+	portid = kmqtt_nl_daemon_portid();
+	if (!portid || tlen + plen > KMQTT_MAX_RETAIN_SIZE)
+		goto refused;
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		goto nomem;
+	e->bytes = tlen + plen;
+	e->ack = ack;
+	e->session = true;
+	msg = genlmsg_new(kmqtt_punt_size(tlen, plen) + nla_total_size(4) + nla_total_size(2),
+			  GFP_KERNEL);
+	if (!msg) {
+		kfree(e);
+		goto nomem;
+	}
+	if (kmqtt_punt_add(e, &id)) {
+		kfree(e);
+		nlmsg_free(msg);
+		goto refused;
+	}
+	hdr = kmqtt_nl_event_put(msg, KMQTT_CMD_SESSION_MSG);
+	if (!hdr || nla_put_u32(msg, KMQTT_A_PUNT_ID, id) ||
+	    nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
+	    (m && nla_put(msg, KMQTT_A_TOPIC, tlen, m->data)) ||
+	    nla_put_u8(msg, KMQTT_A_QOS, qos) ||
+	    nla_put_u32(msg, KMQTT_A_FLAGS, flags) ||
+	    (pid && nla_put_u16(msg, KMQTT_A_PACKET_ID, pid)) ||
+	    (m && kmqtt_put_payload(msg, m->data + tlen, plen))) {
+		nlmsg_free(msg);
+		goto unwind;
+	}
+	genlmsg_end(msg, hdr);
+	if (genlmsg_unicast(&init_net, msg, portid))
+		goto unwind;
+	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_PUNTED);
+	return true;
+
+unwind:
+	gone = kmqtt_punt_take(id);
+	if (gone) {
+		if (gone->ack)
+			refcount_dec(&gone->ack->ref);
+		kfree(gone);
+	}
+	goto refused;
+nomem:
+	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+refused:
+	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_REFUSED);
+	return false;
+}
+
+bool kmqtt_session_parked_event(struct kmqtt_conn *c)
+{
+	struct nlattr *ids;
+	struct sk_buff *msg;
+	unsigned long idx;
+	u32 portid;
+	void *hdr, *v;
+
+	portid = kmqtt_nl_daemon_portid();
+	if (!portid)
+		goto lost;
+	msg = genlmsg_new(nla_total_size(KMQTT_MAX_CLIENT_ID + 1) + nla_total_size_64bit(8) +
+			  kmqtt_subs_nla_size(c) + nla_total_size(0) +
+			  c->n_qos2_in * nla_total_size(2), GFP_KERNEL);
+	if (!msg)
+		goto lost;
+	hdr = kmqtt_nl_event_put(msg, KMQTT_CMD_SESSION_PARKED);
+	if (!hdr || nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
+	    nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, c->id, KMQTT_A_PAD) ||
+	    kmqtt_subs_nla_put(msg, c))
+		goto free;
+	ids = nla_nest_start(msg, KMQTT_A_QOS2_IDS);
+	if (!ids)
+		goto free;
+	xa_for_each(&c->qos2_in, idx, v)
+		if (nla_put_u16(msg, KMQTT_A_PACKET_ID, idx))
+			goto free;
+	nla_nest_end(msg, ids);
+	genlmsg_end(msg, hdr);
+	if (genlmsg_unicast(&init_net, msg, portid))
+		goto lost;
+	return true;
+free:
+	nlmsg_free(msg);
+lost:
+	kmqtt_stat_inc(KMQTT_STAT_EVENTS_LOST);
+	pr_warn_ratelimited("session %s parked, but the daemon could not be told\n",
+			    c->client_id);
+	return false;
+}
+
 int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kmqtt_punt *e;
-	struct kmqtt_conn *c;
 
 	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
 	if (!kmqtt_nl_is_daemon(info)) {
-		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon confirms retained messages");
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon confirms hand-overs");
 		return -EPERM;
 	}
 	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_PUNT_ID))
 		return -EINVAL;
-	mutex_lock(&kmqtt_punt_lock);
-	e = xa_erase(&kmqtt_punts, nla_get_u32(info->attrs[KMQTT_A_PUNT_ID]));
-	if (e) {
-		kmqtt_punt_count--;
-		kmqtt_punt_bytes -= e->bytes;
-	}
-	mutex_unlock(&kmqtt_punt_lock);
+	e = kmqtt_punt_take(nla_get_u32(info->attrs[KMQTT_A_PUNT_ID]));
 	if (!e) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_PUNT_ID],
-				    "kmqtt: no such retained message waiting");
+				    "kmqtt: no such hand-over waiting");
 		return -ENOENT;
 	}
-	kmqtt_stat_dec(KMQTT_STAT_RETAIN_PENDING);
-	kmqtt_stat_inc(KMQTT_STAT_RETAIN_STORED);
-	if (e->qos) {
-		/* Every party responsible holds it now: the publisher gets its PUBACK/PUBREC. */
-		c = kmqtt_conn_find(e->conn_id);
-		if (c) {
-			kmqtt_conn_ack_late(c, e->qos, e->pid);
-			kmqtt_conn_put(c);
-		}
-	}
-	kfree(e);
+	kmqtt_stat_inc(e->session ? KMQTT_STAT_SESSION_MSGS_STORED : KMQTT_STAT_RETAIN_STORED);
+	/* Every party responsible holds it now: the last one sends the PUBACK/PUBREC. */
+	kmqtt_punt_end(e, true);
 	return 0;
 }
 
@@ -228,22 +339,56 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 	const struct nlattr *a, *topic;
 	struct kmqtt_conn *c;
 	struct kmqtt_msg *m;
-	u32 plen = 0, off;
+	u32 plen = 0, off, flags = 0;
+	u16 pid = 0;
 	int rem, err;
 	u8 qos;
 
 	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
 	if (!kmqtt_nl_is_daemon(info)) {
-		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon delivers retained messages");
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon delivers stored messages");
 		return -EPERM;
 	}
 	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_CONN_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_TOPIC) ||
 	    GENL_REQ_ATTR_CHECK(info, KMQTT_A_QOS))
 		return -EINVAL;
 	err = -EINVAL;
-	topic = info->attrs[KMQTT_A_TOPIC];
+	if (info->attrs[KMQTT_A_FLAGS])
+		flags = nla_get_u32(info->attrs[KMQTT_A_FLAGS]);
+	if (flags & ~__KMQTT_MSG_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KMQTT_A_FLAGS],
+				    "kmqtt: unknown delivery flags");
+		goto refused;
+	}
+	if (info->attrs[KMQTT_A_PACKET_ID])
+		pid = nla_get_u16(info->attrs[KMQTT_A_PACKET_ID]);
 	qos = nla_get_u8(info->attrs[KMQTT_A_QOS]);
+	topic = info->attrs[KMQTT_A_TOPIC];
+	if ((flags & (KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL)) && (!pid || !qos)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: a resend needs its packet id and QoS");
+		goto refused;
+	}
+	if (flags & KMQTT_MSG_F_PUBREL) {
+		if (qos != 2 || topic) {
+			NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: PUBREL is QoS 2, without topic");
+			goto refused;
+		}
+		err = -ENOENT;
+		c = kmqtt_conn_find(nla_get_u64(info->attrs[KMQTT_A_CONN_ID]));
+		if (!c) {
+			NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
+			goto refused;
+		}
+		err = kmqtt_conn_enqueue_resend(c, NULL, 2, pid);
+		kmqtt_conn_put(c);
+		if (err)
+			goto refused;
+		return 0;
+	}
+	if (!topic) {
+		NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: a message needs a topic");
+		goto refused;
+	}
 	if (topic_name_valid(nla_data(topic), nla_len(topic), &kmqtt_limits()->topic)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, topic, "kmqtt: invalid topic name");
 		goto refused;
@@ -253,7 +398,7 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 			plen += nla_len(a);
 	err = -EMSGSIZE;
 	if (plen > KMQTT_MAX_RETAIN_SIZE - nla_len(topic)) {
-		NL_SET_ERR_MSG_MOD(info->extack, "retained message too large");
+		NL_SET_ERR_MSG_MOD(info->extack, "message too large");
 		goto refused;
 	}
 	err = -ENOENT;
@@ -275,7 +420,7 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 		goto put_conn;
 	}
 	m->qos = qos;
-	m->retain = true;
+	m->retain = flags & KMQTT_MSG_F_RETAIN;
 	memcpy(m->data, nla_data(topic), nla_len(topic));
 	off = nla_len(topic);
 	nla_for_each_attr(a, genlmsg_data(info->genlhdr), genlmsg_len(info->genlhdr), rem) {
@@ -284,12 +429,16 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 		memcpy(m->data + off, nla_data(a), nla_len(a));
 		off += nla_len(a);
 	}
-	err = kmqtt_conn_enqueue(c, m, qos) ? 0 : -ENOBUFS;
+	if (flags & KMQTT_MSG_F_DUP)
+		err = kmqtt_conn_enqueue_resend(c, m, qos, pid);
+	else
+		err = kmqtt_conn_enqueue_stored(c, m, qos) > 0 ? 0 : -ENOBUFS;
 	kmqtt_msg_put(m);
 put_conn:
 	kmqtt_conn_put(c);
 	if (!err) {
-		kmqtt_stat_inc(KMQTT_STAT_RETAIN_DELIVERED);
+		if (flags & KMQTT_MSG_F_RETAIN)
+			kmqtt_stat_inc(KMQTT_STAT_RETAIN_DELIVERED);
 		return 0;
 	}
 refused:
@@ -297,33 +446,70 @@ refused:
 	return err;
 }
 
+int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info)
+{
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (!kmqtt_nl_is_daemon(info)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon resumes sessions");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_CONN_ID))
+		return -EINVAL;
+	return kmqtt_conn_resumed(nla_get_u64(info->attrs[KMQTT_A_CONN_ID]));
+}
+
+int kmqtt_nl_session_del(struct sk_buff *skb, struct genl_info *info)
+{
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (!kmqtt_nl_is_daemon(info)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon ends sessions");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_CLIENT_ID))
+		return -EINVAL;
+	return kmqtt_session_del(nla_data(info->attrs[KMQTT_A_CLIENT_ID]));
+}
+
 /* Forget every waiting hand-over: none will be confirmed (daemon gone, module unload). */
 static void kmqtt_retain_flush(bool stop)
 {
 	struct kmqtt_punt *e;
 	unsigned long id;
-	u32 n = 0;
+	struct kmqtt_punt *tmp;
+	u32 n = 0, ns = 0;
+	LIST_HEAD(ends);
 
 	mutex_lock(&kmqtt_punt_lock);
 	if (stop)
 		kmqtt_punt_stopping = true;
 	xa_for_each(&kmqtt_punts, id, e) {
 		xa_erase(&kmqtt_punts, id);
-		kfree(e);
+		if (e->session)
+			ns++;
+		list_add_tail(&e->node, &ends);
 		n++;
 	}
 	kmqtt_punt_count = 0;
 	kmqtt_punt_bytes = 0;
 	mutex_unlock(&kmqtt_punt_lock);
-	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n);
+	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n - ns);
+	kmqtt_stat_add(KMQTT_STAT_SESSION_MSGS_REFUSED, ns);
 	kmqtt_stat_add(KMQTT_STAT_RETAIN_PENDING, -(u64)n);
-	if (n)
-		pr_warn("%u retained messages were not confirmed by the daemon: not stored\n", n);
+	/* Outside the lock: the last reference on a tracker may look up a connection. */
+	list_for_each_entry_safe(e, tmp, &ends, node)
+		kmqtt_punt_end(e, false);
+	if (n - ns)
+		pr_warn("%u retained messages were not confirmed by the daemon: not stored\n",
+			n - ns);
+	if (ns)
+		pr_warn("%u session messages were not confirmed by the daemon: their publishers are not acknowledged\n",
+			ns);
 }
 
 void kmqtt_retain_daemon_gone(void)
 {
 	kmqtt_retain_flush(false);
+	kmqtt_conns_release_holds();
 }
 
 void kmqtt_retain_exit(void)

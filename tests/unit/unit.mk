@@ -27,6 +27,13 @@ $(UB)/test_store: tests/unit/test_store.c $(STORE_SRCS) userspace/kmqttd/store.h
 	$(CC) $(CFLAGS) -D_GNU_SOURCE -Iuserspace/kmqttd $(shell pkg-config --cflags sqlite3) -o $@ $< $(STORE_SRCS) \
 		$(CORE_SRCS) $(LIB_SRCS) $(LIBS) $(shell pkg-config --libs sqlite3) -lpthread -lm
 
+# The sessions' test links the session table and the store.
+SESSION_SRCS := userspace/kmqttd/sesstab.c userspace/kmqttd/store.c
+$(UB)/test_session: tests/unit/test_session.c $(SESSION_SRCS) userspace/kmqttd/sesstab.h userspace/kmqttd/store.h $(CORE_SRCS) $(LIB_SRCS) $(wildcard kmod/core/*.h userspace/lib/*.h)
+	@mkdir -p $(UB)
+	$(CC) $(CFLAGS) -D_GNU_SOURCE -Iuserspace/kmqttd $(shell pkg-config --cflags sqlite3) -o $@ $< $(SESSION_SRCS) \
+		$(CORE_SRCS) $(LIB_SRCS) $(LIBS) $(shell pkg-config --libs sqlite3) -lpthread -lm
+
 # TAP output, one line per test case; tests/run counts them.
 run: build
 	@rc=0; for t in $(TESTS); do \

@@ -23,6 +23,7 @@ int cmd_stats(const struct ctl_opts *o, int argc, char **argv);
 int cmd_revoke(const struct ctl_opts *o, int argc, char **argv);
 int cmd_reload(const struct ctl_opts *o, int argc, char **argv);
 int cmd_retained(const struct ctl_opts *o, int argc, char **argv);
+int cmd_sessions(const struct ctl_opts *o, int argc, char **argv);
 
 /* Messages for the errors of the control socket and of the module's netlink family. */
 const char *ctl_errstr(int err);

@@ -25,6 +25,7 @@ static const struct {
 	{ "revoke", cmd_revoke, "revoke --serial HEX | --cn NAME: revoke a client certificate" },
 	{ "reload", cmd_reload, "re-read kmqttd's configuration and files (as SIGHUP)" },
 	{ "retained", cmd_retained, "retained [FILTER]: retained messages (default filter #)" },
+	{ "sessions", cmd_sessions, "persistent sessions kmqttd keeps (clean session 0)" },
 };
 
 const char *ctl_errstr(int err)

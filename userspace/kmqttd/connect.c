@@ -239,8 +239,10 @@ static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_conne
 		.will_retain = c->will_retain,
 	};
 	const struct tls_identity *t = pc->tls;
+	struct session_connect sc;
 	char pid[96], pu[96];
 	uint64_t conn_id;
+	uint32_t rflags;
 	int ret;
 
 	for (unsigned int i = 0; rules && i < rules->n; i++) {
@@ -265,7 +267,12 @@ static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_conne
 		refuse(d, pc, MQTT_RC311_SERVER_UNAVAILABLE);
 		return;
 	}
-	ret = kmq_nl_conn_new(&d->nl, &p, &conn_id);
+	/*
+	 * Persistent sessions: the stored subscriptions, session present, hold. (Events read
+	 * while the reply is awaited may change the session: the request is built by then.)
+	 */
+	session_prepare_connect(d, id, c->clean_start, &p, &sc);
+	ret = kmq_nl_conn_new(&d->nl, &p, &conn_id, &rflags);
 	if (!ret) {
 		d->stats[DS_HANDED_OFF]++;
 		conn_track(d, conn_id, pc->peer);
@@ -278,8 +285,11 @@ static void hand_off(struct kmqttd *d, struct pconn *pc, const struct mqtt_conne
 			log_info("client %s from %s handed to kmqtt.ko as connection %llu", pid,
 				 pc->name, (unsigned long long)conn_id);
 		pc_free(d, pc);
+		/* Then the queued messages, in order, and the release of held ones. */
+		session_connect_done(d, &sc, 0, conn_id, rflags);
 		return;
 	}
+	session_connect_done(d, &sc, ret, 0, 0);
 	if (ret == -ETIMEDOUT) {
 		/* The module may own the socket now: write nothing to it. */
 		d->stats[DS_HANDOFF_UNKNOWN]++;

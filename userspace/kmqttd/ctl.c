@@ -284,6 +284,8 @@ static json_object *handle(struct kmqttd *d, char *req)
 		return revoke_json(d, save);
 	if (cmd && !strcmp(cmd, "reload"))
 		return reload_json(d);
+	if (cmd && !strcmp(cmd, "sessions"))
+		return sessions_json(d);
 	if (cmd && !strcmp(cmd, "retained")) {
 		/* The rest of the request is the filter: topics may hold spaces. */
 		return retained_json(d, save && *save ? save : "#");

@@ -97,6 +97,16 @@ enum dstat {
 	DS_RETAINED_CONFIRMED,		/* RETAIN_STORED sent to the module */
 	DS_RETAINED_STORE_ERRORS,	/* not kept or not stored: left unconfirmed */
 	DS_RETAINED_SENT,		/* DELIVER sent on subscribe */
+	DS_SESSIONS_PARKED,		/* SESSION_PARKED events */
+	DS_SESSIONS_PRESENT,		/* persistent CONNECTs that found a stored session */
+	DS_SESSIONS_CLEANED,		/* stored sessions forgotten by a clean CONNECT */
+	DS_SESSIONS_EXPIRED,		/* persistent_client_expiration */
+	DS_SESSION_MSGS_QUEUED,		/* SESSION_MSG kept for a session */
+	DS_SESSION_MSGS_CONFIRMED,	/* ... confirmed to the module (RETAIN_STORED) */
+	DS_SESSION_MSGS_DROPPED,	/* over a queue limit (new or oldest, per queue_overflow) */
+	DS_SESSION_MSGS_DELIVERED,	/* queued messages delivered to a new connection */
+	DS_SESSION_DELIVER_REFUSED,	/* ... refused by the module: kept for the next one */
+	DS_SESSION_STORE_ERRORS,	/* not kept or not stored: left unconfirmed */
 	__DS_MAX
 };
 
@@ -108,7 +118,7 @@ struct ratelog {
 };
 
 enum rl_kind { RL_REFUSED, RL_INVALID, RL_AUTH, RL_MODULE, RL_WILL, RL_ACCEPT, RL_ACL, RL_TLS,
-	       RL_STORE, __RL_MAX };
+	       RL_STORE, RL_SESSION, __RL_MAX };
 
 /* An IP address as 16 bytes (IPv4 as ::ffff:a.b.c.d), the key of the per-IP table. */
 struct ip_key {
@@ -123,6 +133,7 @@ struct kmq_conn_tls;
 struct hconn;
 struct retained;
 struct kmq_store;
+struct sessions;
 
 /* Pending connections in deadline order (each list has one timeout: append keeps it). */
 struct pc_list {
@@ -237,7 +248,27 @@ struct kmqttd {
 	struct retained *retained;	/* retained.c */
 	struct kmq_store *store;	/* NULL: persistence off */
 	struct ev store_ev;
+	struct sessions *sessions;	/* session.c */
+	uint64_t last_session_sweep_ms;	/* 0: not yet (the first runs at start-up) */
 };
+
+/*
+ * The cookies of store writes: what to do when they are committed. Bits 62-63 the kind,
+ * 32-61 the registration they belong to (a confirmation that completes after the module
+ * was reloaded, whose punt ids start again, is dropped), 0-31 the punt id.
+ */
+enum store_cookie_kind { SC_RETAINED, SC_SESSION_MSG, SC_NONE };
+
+static inline uint64_t store_cookie(const struct kmqttd *d, enum store_cookie_kind k,
+				    uint32_t punt_id)
+{
+	return (uint64_t)k << 62 | (d->n_registrations & 0x3fffffffULL) << 32 | punt_id;
+}
+
+static inline bool store_cookie_current(const struct kmqttd *d, uint64_t c)
+{
+	return (c >> 32 & 0x3fffffffULL) == (d->n_registrations & 0x3fffffffULL);
+}
 
 uint64_t kmqttd_now_ms(void);
 /* SIGHUP and kmqttctl reload: -1 (error in @err), or the revoked sessions closed. */
@@ -322,6 +353,44 @@ void retained_on_publish(struct kmqttd *d, const struct kmq_event *ev);
 void retained_on_subscribe(struct kmqttd *d, const struct kmq_event *ev);
 struct json_object *retained_json(struct kmqttd *d, const char *filter);
 struct json_object *retained_store_json(struct kmqttd *d);
+
+/* session.c: persistent sessions (clean session 0). */
+struct kmq_store_opts;
+/* What a CONNECT's hand-off needs from the sessions, and what it must do after. */
+struct session_connect {
+	char client_id[KMQTT_MAX_CLIENT_ID + 1];
+	bool clean;
+	bool present;		/* a stored session: KMQTT_CONN_F_SESSION_PRESENT */
+	bool hold;		/* KMQTT_CONN_F_HOLD: deliver the queue, then SESSION_RESUMED */
+	struct kmq_sub *subs;	/* KMQTT_A_SUBS (freed by session_connect_done) */
+};
+int session_init(struct kmqttd *d);
+/* The store's loaders for sessions (before kmq_store_open). */
+void session_store_opts(struct kmqttd *d, struct kmq_store_opts *o);
+void session_free(struct kmqttd *d);
+/* Limits and policy from d->conf (start-up and reload). */
+void session_apply_conf(struct kmqttd *d);
+void session_on_parked(struct kmqttd *d, const struct kmq_event *ev);
+void session_on_msg(struct kmqttd *d, const struct kmq_event *ev);
+void session_on_conn_closed(struct kmqttd *d, const struct kmq_event *ev);
+/* A session message's store write completed (cookie kind SC_SESSION_MSG or SC_NONE). */
+void session_on_stored(struct kmqttd *d, uint64_t cookie, int err);
+/* Fill @p's session attributes and flags for client @id before KMQTT_CMD_CONN_NEW. */
+void session_prepare_connect(struct kmqttd *d, const char *id, bool clean,
+			     struct kmq_conn_new *p, struct session_connect *sc);
+/* After KMQTT_CMD_CONN_NEW: @ret its result, @conn_id and @flags its reply. */
+void session_connect_done(struct kmqttd *d, struct session_connect *sc, int ret,
+			  uint64_t conn_id, uint32_t flags);
+/* Expiry, every minute and at start-up. */
+void session_sweep(struct kmqttd *d, uint64_t now_ms);
+/* The module went away: every session is offline. */
+void session_on_module_lost(struct kmqttd *d);
+/* Resynchronization: begin, one call per open connection, end (@ok: the dump was whole). */
+void session_resync_begin(struct kmqttd *d);
+void session_resync_conn(struct kmqttd *d, const char *client_id, uint64_t conn_id);
+void session_resync_end(struct kmqttd *d, bool ok);
+struct json_object *sessions_json(struct kmqttd *d);
+unsigned int session_count(const struct kmqttd *d);
 
 /* stats.c */
 const char *dstat_name(enum dstat s);

@@ -86,6 +86,7 @@ int kmqttd_reload(struct kmqttd *d, const char *who, char *err, size_t errlen)
 	if (!listeners_changed)
 		listen_update_tls(d);
 	tls_set_revocations(d->auth.rev);
+	session_apply_conf(d);
 	log_info("%s: configuration %s re-read", who, d->conf_path);
 	/* Sessions whose certificate became revoked (CRL or list) go now. */
 	closed = revoke_sweep(d);
@@ -239,6 +240,8 @@ static int timers(struct kmqttd *d)
 	if (d->link == MODULE_REGISTERED &&
 	    (d->resync_needed || now - d->last_resync_ms >= KMQTTD_RESYNC_MS))
 		module_resync(d);
+	/* Expired persistent sessions: at start-up (after registering), then every minute. */
+	session_sweep(d, now);
 	wait = connect_sweep(d, now);
 	for (unsigned int i = 0; i < d->n_listeners; i++) {
 		if (d->listeners[i].paused_until && (wait < 0 || wait > KMQTTD_ACCEPT_PAUSE_MS))
@@ -331,10 +334,17 @@ int main(int argc, char **argv)
 	kmq_log_init("kmqttd", verbose ? KMQ_LOG_DEBUG : d.conf.log_level);
 	d.started_ms = kmqttd_now_ms();
 	log_info("kmqttd %s starting (config %s)", KMQTT_VERSION, d.conf_path ? d.conf_path : "defaults");
+	if (session_init(&d)) {
+		log_err("out of memory");
+		auth_free(&d.auth);
+		kmq_conf_free(&d.conf);
+		return 1;
+	}
 	/* The store before anything else: a damaged one stops the start (exit status 2). */
 	if (retained_init(&d, err, sizeof(err))) {
 		log_err("%s", err);
 		retained_free(&d);
+		session_free(&d);
 		auth_free(&d.auth);
 		kmq_conf_free(&d.conf);
 		return 2;
@@ -355,6 +365,7 @@ int main(int argc, char **argv)
 		close(d.epfd);
 	peers_free(&d.peers);
 	retained_free(&d);
+	session_free(&d);
 	auth_free(&d.auth);
 	kmq_conf_free(&d.conf);
 	log_info("stopped");

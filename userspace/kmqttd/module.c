@@ -26,12 +26,21 @@ static void on_event(void *arg, const struct kmq_event *ev)
 		retained_on_subscribe(d, ev);
 		return;
 	}
+	if (ev->cmd == KMQTT_CMD_SESSION_PARKED) {
+		session_on_parked(d, ev);
+		return;
+	}
+	if (ev->cmd == KMQTT_CMD_SESSION_MSG) {
+		session_on_msg(d, ev);
+		return;
+	}
 	if (ev->cmd != KMQTT_CMD_CONN_CLOSED)
 		return;
 	d->stats[DS_CONNS_CLOSED]++;
 	if (ev->reason < __KMQTT_CLOSE_MAX)
 		d->closed[ev->reason]++;
 	conn_closed(d, ev->conn_id);
+	session_on_conn_closed(d, ev);
 	log_debug("connection %llu (client %s) closed: %s", (unsigned long long)ev->conn_id,
 		  printable(ev->client_id, strlen(ev->client_id), id, sizeof(id)),
 		  kmq_close_reason_name(ev->reason));
@@ -44,6 +53,7 @@ static int resync_one(const struct kmq_conn_info *c, void *arg)
 	if (conn_track_peer_string(d, c->id, c->peer))
 		log_debug("connection %llu: cannot track peer '%s'", (unsigned long long)c->id,
 			  c->peer);
+	session_resync_conn(d, c->client_id, c->id);
 	return 0;
 }
 
@@ -67,8 +77,10 @@ int module_resync(struct kmqttd *d)
 		return ret;
 	}
 	conns_forget_all(d);
+	session_resync_begin(d);
 	ret = kmq_nl_conn_dump(&nl, resync_one, d);
 	kmq_nl_close(&nl);
+	session_resync_end(d, ret == 0);
 	d->stats[DS_RESYNCS]++;
 	if (ret) {
 		log_warn("reading the module's connections failed: %s", strerror(-ret));
@@ -197,6 +209,9 @@ void module_disconnect(struct kmqttd *d, bool unregister)
 	d->link = MODULE_ABSENT;
 	/* Without the module there are no handed-off connections (unload closes them). */
 	conns_forget_all(d);
+	/* The module went away (not our own exit: its connections live on then). */
+	if (!unregister)
+		session_on_module_lost(d);
 }
 
 int module_on_ctrl_event(struct kmqttd *d)

@@ -126,16 +126,17 @@ int retained_init(struct kmqttd *d, char *err, size_t errlen)
 		return -1;
 	}
 	o.path = path;
+	session_store_opts(d, &o);
 	ret = kmq_store_open(&o, load_one, d, &d->store, &res, err, errlen);
 	if (ret) {
 		free(path);
 		return -1;
 	}
-	log_info("persistence file %s %s%s: %llu retained messages", path,
+	log_info("persistence file %s %s%s: %llu retained messages, %u persistent sessions", path,
 		 res == KMQ_STORE_CREATED ? "created" : res == KMQ_STORE_SET_ASIDE ?
 		 "created anew (the damaged one was set aside)" : "opened",
 		 o.key_file ? ", payloads encrypted" : "",
-		 (unsigned long long)d->retained->ts.entries);
+		 (unsigned long long)d->retained->ts.entries, session_count(d));
 	free(path);
 	return 0;
 }
@@ -162,11 +163,6 @@ void retained_free(struct kmqttd *d)
 	}
 }
 
-static uint64_t cookie(struct kmqttd *d, uint32_t punt_id)
-{
-	return (d->n_registrations & 0xffffffffULL) << 32 | punt_id;
-}
-
 static void confirm(struct kmqttd *d, uint32_t punt_id)
 {
 	int ret;
@@ -184,6 +180,10 @@ static void on_stored(void *ctx, uint64_t c, int err)
 {
 	struct kmqttd *d = ctx;
 
+	if (c >> 62 != SC_RETAINED) {
+		session_on_stored(d, c, err);
+		return;
+	}
 	if (err) {
 		/* Not durable: no confirmation, so no PUBACK; the module counts it pending. */
 		d->stats[DS_RETAINED_STORE_ERRORS]++;
@@ -191,7 +191,7 @@ static void on_stored(void *ctx, uint64_t c, int err)
 			    strerror(-err));
 		return;
 	}
-	if (c >> 32 == (d->n_registrations & 0xffffffffULL))
+	if (store_cookie_current(d, c))
 		confirm(d, (uint32_t)c);
 }
 
@@ -212,7 +212,8 @@ void retained_on_publish(struct kmqttd *d, const struct kmq_event *ev)
 	ret = rset(d, ev->topic, ev->topic_len, ev->payload, ev->payload_len, ev->qos,
 		   rec.stored_at);
 	if (!ret && d->store)
-		ret = kmq_store_retained_put(d->store, &rec, cookie(d, ev->punt_id));
+		ret = kmq_store_retained_put(d->store, &rec,
+					     store_cookie(d, SC_RETAINED, ev->punt_id));
 	if (ret) {
 		/* Unconfirmed: the module keeps it pending, the publisher gets no PUBACK. */
 		d->stats[DS_RETAINED_STORE_ERRORS]++;
@@ -235,11 +236,15 @@ static int deliver_one(void *ctx, const char *name, uint16_t len, void *payload,
 {
 	struct deliver_ctx *c = ctx;
 	struct rmsg *m = payload;
-	uint8_t qos = m->qos < c->qos ? m->qos : c->qos;
+	struct kmq_deliver dm = {
+		.conn_id = c->conn_id, .topic = name, .topic_len = len, .payload = m->payload,
+		.payload_len = m->len, .qos = m->qos < c->qos ? m->qos : c->qos,
+		.flags = KMQTT_MSG_F_RETAIN,
+	};
 	int ret;
 
 	(void)node;
-	ret = kmq_nl_deliver(&c->d->nl, c->conn_id, name, len, m->payload, m->len, qos);
+	ret = kmq_nl_deliver(&c->d->nl, &dm, false);
 	if (ret) {
 		log_limited(c->d, RL_STORE, KMQ_LOG_WARNING,
 			    "sending a retained message to kmqtt.ko failed: %s", strerror(-ret));

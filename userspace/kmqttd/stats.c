@@ -46,6 +46,16 @@ static const char *const dstat_names[__DS_MAX] = {
 	[DS_RETAINED_CONFIRMED] = "retained_confirmed",
 	[DS_RETAINED_STORE_ERRORS] = "retained_store_errors",
 	[DS_RETAINED_SENT] = "retained_sent",
+	[DS_SESSIONS_PARKED] = "sessions_parked",
+	[DS_SESSIONS_PRESENT] = "sessions_present",
+	[DS_SESSIONS_CLEANED] = "sessions_cleaned",
+	[DS_SESSIONS_EXPIRED] = "sessions_expired",
+	[DS_SESSION_MSGS_QUEUED] = "session_msgs_queued",
+	[DS_SESSION_MSGS_CONFIRMED] = "session_msgs_confirmed",
+	[DS_SESSION_MSGS_DROPPED] = "session_msgs_dropped",
+	[DS_SESSION_MSGS_DELIVERED] = "session_msgs_delivered",
+	[DS_SESSION_DELIVER_REFUSED] = "session_deliver_refused",
+	[DS_SESSION_STORE_ERRORS] = "session_store_errors",
 };
 
 const char *dstat_name(enum dstat s)

@@ -34,6 +34,15 @@
 /* Additional data of the key check and of each kind of record. */
 #define AAD_KEY_CHECK	"kmqtt-key-check"
 #define AAD_RETAINED	"kmqtt-retained"
+#define AAD_SESSION_MSG	"kmqtt-session-msg"
+
+#define MAX_CLIENT_ID	256
+#define MAX_TOPIC	1024
+#define MAX_SUBS	1024
+#define MAX_QOS2	1024
+/* enum kmqtt_msg_flags that a session message may carry (DUP, PUBREL). */
+#define SMSG_FLAGS	((1U << 9) | (1U << 10))
+#define SMSG_F_PUBREL	(1U << 10)
 
 /*
  * Schema migrations: migrations[i] takes the store from version i to i + 1. Append only;
@@ -44,9 +53,18 @@ static const char *const migrations[KMQ_STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE retained(topic BLOB PRIMARY KEY, qos INTEGER NOT NULL,"
 	" stored_at INTEGER NOT NULL, payload BLOB NOT NULL) WITHOUT ROWID;",
+	/*
+	 * 1 -> 2: persistent sessions. subs is a sequence of (QoS byte, 16-bit big-endian
+	 * length, filter); qos2_ids a sequence of 16-bit big-endian packet ids.
+	 */
+	"CREATE TABLE sessions(client_id BLOB PRIMARY KEY, offline_since INTEGER NOT NULL,"
+	" subs BLOB NOT NULL, qos2_ids BLOB NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE session_msgs(client_id BLOB NOT NULL, seq INTEGER NOT NULL,"
+	" qos INTEGER NOT NULL, flags INTEGER NOT NULL, packet_id INTEGER NOT NULL,"
+	" topic BLOB NOT NULL, payload BLOB NOT NULL, PRIMARY KEY(client_id, seq)) WITHOUT ROWID;",
 };
 
-enum op_kind { OP_RETAINED_PUT };
+enum op_kind { OP_RETAINED_PUT, OP_SESSION_PUT, OP_SESSION_DEL, OP_SMSG_PUT, OP_SMSG_DEL };
 
 struct op {
 	struct op *next;
@@ -54,10 +72,33 @@ struct op {
 	uint64_t cookie;
 	int err;
 	uint8_t qos;
-	int64_t stored_at;
+	int64_t stored_at;	/* retained: when; session: offline since */
 	uint16_t topic_len;
-	uint32_t payload_len;
-	uint8_t data[];		/* topic, then payload */
+	uint32_t payload_len;	/* retained and session message: payload; session: subs blob */
+	uint16_t cid_len;	/* session ops: the client id's length */
+	uint32_t aux_len;	/* session: the QoS 2 ids blob */
+	uint32_t flags;
+	uint16_t packet_id;
+	uint64_t seq, seq_to;
+	/*
+	 * retained: topic, payload; session: client id, subs blob, QoS 2 blob; session
+	 * message: client id, topic, payload; deletes: client id.
+	 */
+	uint8_t data[];
+};
+
+/* Prepared statements of the writer. */
+enum stmt { ST_RET_PUT, ST_RET_DEL, ST_SESS_PUT, ST_SESS_DEL, ST_SESS_DEL_MSGS, ST_SMSG_PUT,
+	    ST_SMSG_DEL, __ST_MAX };
+
+static const char *const stmt_sql[__ST_MAX] = {
+	[ST_RET_PUT] = "INSERT OR REPLACE INTO retained(topic, qos, stored_at, payload) VALUES (?, ?, ?, ?)",
+	[ST_RET_DEL] = "DELETE FROM retained WHERE topic = ?",
+	[ST_SESS_PUT] = "INSERT OR REPLACE INTO sessions(client_id, offline_since, subs, qos2_ids) VALUES (?, ?, ?, ?)",
+	[ST_SESS_DEL] = "DELETE FROM sessions WHERE client_id = ?",
+	[ST_SESS_DEL_MSGS] = "DELETE FROM session_msgs WHERE client_id = ?",
+	[ST_SMSG_PUT] = "INSERT OR REPLACE INTO session_msgs(client_id, seq, qos, flags, packet_id, topic, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_SMSG_DEL] = "DELETE FROM session_msgs WHERE client_id = ? AND seq BETWEEN ? AND ?",
 };
 
 struct op_list {
@@ -78,7 +119,7 @@ struct kmq_store {
 	struct op_list done;	/* under lock */
 	bool stop;		/* under lock */
 	struct kmq_store_stats st;	/* under lock */
-	sqlite3_stmt *put, *del;	/* writer only */
+	sqlite3_stmt *stmt[__ST_MAX];	/* writer only */
 };
 
 static void list_add(struct op_list *l, struct op *o)
@@ -164,6 +205,33 @@ static int unseal(const uint8_t *key, const void *aad1, size_t aad1_len, const v
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -1;
 }
+
+
+/*
+ * The additional data of a session message: everything about it but its payload, so
+ * that no field can be changed and no payload moved to another message.
+ */
+static size_t smsg_aad(uint8_t *buf, const char *cid, size_t cid_len, uint64_t seq, uint8_t qos,
+		       uint32_t flags, uint16_t packet_id, const char *topic, uint16_t topic_len)
+{
+	size_t n = 0;
+
+	memcpy(buf, cid, cid_len);
+	n += cid_len;
+	buf[n++] = 0;
+	for (int i = 7; i >= 0; i--)
+		buf[n++] = (uint8_t)(seq >> (8 * i));
+	buf[n++] = qos;
+	for (int i = 3; i >= 0; i--)
+		buf[n++] = (uint8_t)(flags >> (8 * i));
+	buf[n++] = (uint8_t)(packet_id >> 8);
+	buf[n++] = (uint8_t)packet_id;
+	if (topic_len)
+		memcpy(buf + n, topic, topic_len);
+	return n + topic_len;
+}
+
+#define SMSG_AAD_MAX	(MAX_CLIENT_ID + 1 + 8 + 1 + 4 + 2 + MAX_TOPIC)
 
 static int hexval(int c)
 {
@@ -344,7 +412,8 @@ static enum open_fail check_key(struct kmq_store *s, const char *key_file, char 
 	}
 	if (have || !s->encrypted)
 		return OPEN_OK;
-	rows = query_int(s, "SELECT count(*) FROM retained", &rc);
+	rows = query_int(s, "SELECT (SELECT count(*) FROM retained) +"
+			 " (SELECT count(*) FROM session_msgs)", &rc);
 	if (rc != SQLITE_OK)
 		return open_fail(s, rc, "reading", err, errlen);
 	if (rows > 0) {
@@ -450,8 +519,175 @@ bad_seal:
 	return open_fail(s, rc, "reading retained messages", err, errlen);
 }
 
+/* A client id column: 1..MAX_CLIENT_ID bytes without NUL, copied NUL-terminated. */
+static bool column_client_id(sqlite3_stmt *st, int col, char *out)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (!p || n < 1 || n > MAX_CLIENT_ID || memchr(p, 0, (size_t)n))
+		return false;
+	memcpy(out, p, (size_t)n);
+	out[n] = 0;
+	return true;
+}
+
+/* Parse a session's subs blob into @subs (MAX_SUBS entries). -1: malformed. */
+static int parse_subs(const uint8_t *p, size_t len, struct kmq_store_sub *subs, uint32_t *n)
+{
+	size_t off = 0;
+
+	*n = 0;
+	while (off < len) {
+		uint16_t l;
+
+		if (len - off < 3 || *n == MAX_SUBS || p[off] > 2)
+			return -1;
+		l = (uint16_t)(p[off + 1] << 8 | p[off + 2]);
+		if (l < 1 || l > MAX_TOPIC || len - off - 3 < l)
+			return -1;
+		subs[*n].qos = p[off];
+		subs[*n].len = l;
+		subs[*n].filter = (const char *)p + off + 3;
+		(*n)++;
+		off += 3 + (size_t)l;
+	}
+	return 0;
+}
+
+/*
+ * Read every session and session message; call the loaders only when @call (the first
+ * pass verifies everything, so that nothing is loaded from a store that is not whole).
+ */
+static enum open_fail load_sessions(struct kmq_store *s, const struct kmq_store_opts *o,
+				    bool call, char *err, size_t errlen)
+{
+	struct kmq_store_sub *subs = malloc(MAX_SUBS * sizeof(*subs));
+	uint16_t *qos2 = malloc(MAX_QOS2 * sizeof(*qos2));
+	char cid[MAX_CLIENT_ID + 1];
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!subs || !qos2) {
+		snprintf(err, errlen, "out of memory");
+		rc = SQLITE_NOMEM;
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(s->db, "SELECT client_id, offline_since, subs, qos2_ids FROM sessions",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kmq_session_rec r = { .client_id = cid, .subs = subs, .qos2_ids = qos2 };
+		const uint8_t *q = sqlite3_column_blob(st, 3);
+		size_t qlen = (size_t)sqlite3_column_bytes(st, 3);
+
+		if (!column_client_id(st, 0, cid) ||
+		    parse_subs(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), subs,
+			       &r.n_subs) || qlen % 2 || qlen / 2 > MAX_QOS2) {
+			snprintf(err, errlen, "persistence file %s: a session is malformed", s->path);
+			rc = SQLITE_CORRUPT;
+			goto out;
+		}
+		r.offline_since = sqlite3_column_int64(st, 1);
+		r.n_qos2 = (uint32_t)(qlen / 2);
+		for (uint32_t i = 0; i < r.n_qos2; i++)
+			qos2[i] = (uint16_t)(q[2 * i] << 8 | q[2 * i + 1]);
+		if (call && o->load_session && o->load_session(o->session_ctx, &r)) {
+			snprintf(err, errlen, "persistence file %s: cannot load a session", s->path);
+			rc = SQLITE_NOMEM;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = sqlite3_prepare_v2(s->db,
+				"SELECT client_id, seq, qos, flags, packet_id, topic, payload FROM session_msgs ORDER BY seq",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kmq_session_msg_rec r = { .client_id = cid };
+		int64_t seq = sqlite3_column_int64(st, 1), qos = sqlite3_column_int64(st, 2);
+		int64_t flags = sqlite3_column_int64(st, 3), pid = sqlite3_column_int64(st, 4);
+		int tlen = sqlite3_column_bytes(st, 5);
+		const uint8_t *p = sqlite3_column_blob(st, 6);
+		size_t plen = (size_t)sqlite3_column_bytes(st, 6);
+
+		r.topic = (const char *)sqlite3_column_blob(st, 5);
+		if (!column_client_id(st, 0, cid) || seq < 0 || qos < 1 || qos > 2 || flags < 0 ||
+		    (flags & ~(int64_t)SMSG_FLAGS) || pid < 0 || pid > 65535 || tlen > MAX_TOPIC ||
+		    (tlen == 0) != !!(flags & SMSG_F_PUBREL)) {
+			snprintf(err, errlen, "persistence file %s: a session message is malformed",
+				 s->path);
+			rc = SQLITE_CORRUPT;
+			goto out;
+		}
+		r.seq = (uint64_t)seq;
+		r.qos = (uint8_t)qos;
+		r.flags = (uint32_t)flags;
+		r.packet_id = (uint16_t)pid;
+		r.topic_len = (uint16_t)tlen;
+		r.payload = p;
+		r.payload_len = (uint32_t)plen;
+		if (s->encrypted) {
+			uint8_t aad[SMSG_AAD_MAX];
+			size_t alen = smsg_aad(aad, cid, strlen(cid), r.seq, r.qos, r.flags,
+					       r.packet_id, r.topic, r.topic_len);
+
+			if (plen < NONCE_LEN + TAG_LEN)
+				goto bad_seal;
+			if (cap < plen) {
+				free(buf);
+				buf = malloc(plen);
+				cap = buf ? plen : 0;
+				if (!buf) {
+					snprintf(err, errlen, "out of memory");
+					rc = SQLITE_NOMEM;
+					goto out;
+				}
+			}
+			if (unseal(s->key, AAD_SESSION_MSG, sizeof(AAD_SESSION_MSG), aad, alen, p,
+				   plen, buf))
+				goto bad_seal;
+			r.payload = buf;
+			r.payload_len = (uint32_t)(plen - NONCE_LEN - TAG_LEN);
+		}
+		if (call && o->load_session_msg && o->load_session_msg(o->session_ctx, &r)) {
+			snprintf(err, errlen, "persistence file %s: cannot load a session message",
+				 s->path);
+			rc = SQLITE_NOMEM;
+			goto out;
+		}
+		continue;
+bad_seal:
+		snprintf(err, errlen,
+			 "persistence file %s: a message queued for client '%s' does not decrypt (damaged or tampered with)",
+			 s->path, cid);
+		rc = SQLITE_CORRUPT;
+		goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	free(buf);
+	free(subs);
+	free(qos2);
+	if (rc == SQLITE_DONE)
+		return OPEN_OK;
+	if (rc == SQLITE_CORRUPT && err[0])
+		return OPEN_DAMAGED;
+	if (rc == SQLITE_NOMEM)
+		return OPEN_FATAL;
+	return open_fail(s, rc, "reading sessions", err, errlen);
+}
+
 static enum open_fail try_open(struct kmq_store *s, kmq_store_load_fn load, void *ctx,
-			       const char *key_file, bool *created, char *err, size_t errlen)
+			       const struct kmq_store_opts *o, bool *created, char *err,
+			       size_t errlen)
 {
 	struct stat sb;
 	char *wal;
@@ -546,20 +782,25 @@ static enum open_fail try_open(struct kmq_store *s, kmq_store_load_fn load, void
 	f = migrate(s, v, err, errlen);
 	if (f != OPEN_OK)
 		return f;
-	f = check_key(s, key_file, err, errlen);
+	f = check_key(s, o->key_file, err, errlen);
 	if (f != OPEN_OK)
 		return f;
 	f = load_retained(s, NULL, NULL, err, errlen);
+	if (f == OPEN_OK)
+		f = load_sessions(s, o, false, err, errlen);
 	if (f == OPEN_OK && load)
 		f = load_retained(s, load, ctx, err, errlen);
+	if (f == OPEN_OK && (o->load_session || o->load_session_msg))
+		f = load_sessions(s, o, true, err, errlen);
 	return f;
 }
 
 static void close_db(struct kmq_store *s)
 {
-	sqlite3_finalize(s->put);
-	sqlite3_finalize(s->del);
-	s->put = s->del = NULL;
+	for (int i = 0; i < __ST_MAX; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	s->db = NULL;
@@ -600,12 +841,10 @@ static int set_aside(struct kmq_store *s, char **aside, char *err, size_t errlen
 
 static int prepare(struct kmq_store *s)
 {
-	if (sqlite3_prepare_v3(s->db,
-			       "INSERT OR REPLACE INTO retained(topic, qos, stored_at, payload) VALUES (?, ?, ?, ?)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &s->put, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "DELETE FROM retained WHERE topic = ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &s->del, NULL) != SQLITE_OK)
-		return -1;
+	for (int i = 0; i < __ST_MAX; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+				       NULL) != SQLITE_OK)
+			return -1;
 	return 0;
 }
 
@@ -624,7 +863,7 @@ static int rc_errno(int rc)
 	}
 }
 
-static int apply(struct kmq_store *s, struct op *o)
+static int apply_retained(struct kmq_store *s, struct op *o)
 {
 	const char *topic = (const char *)o->data;
 	const uint8_t *payload = o->data + o->topic_len;
@@ -633,7 +872,7 @@ static int apply(struct kmq_store *s, struct op *o)
 	int rc;
 
 	if (!o->payload_len) {
-		st = s->del;
+		st = s->stmt[ST_RET_DEL];
 		sqlite3_bind_blob(st, 1, topic, o->topic_len, SQLITE_STATIC);
 	} else {
 		size_t len = o->payload_len;
@@ -650,7 +889,7 @@ static int apply(struct kmq_store *s, struct op *o)
 			payload = sealed;
 			len += NONCE_LEN + TAG_LEN;
 		}
-		st = s->put;
+		st = s->stmt[ST_RET_PUT];
 		sqlite3_bind_blob(st, 1, topic, o->topic_len, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, o->qos);
 		sqlite3_bind_int64(st, 3, o->stored_at);
@@ -661,6 +900,93 @@ static int apply(struct kmq_store *s, struct op *o)
 	sqlite3_clear_bindings(st);
 	free(sealed);
 	return rc == SQLITE_DONE ? 0 : rc_errno(rc);
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : rc_errno(rc);
+}
+
+static int apply_session(struct kmq_store *s, struct op *o)
+{
+	const uint8_t *cid = o->data;
+	sqlite3_stmt *st;
+	int ret;
+
+	switch (o->kind) {
+	case OP_SESSION_PUT:
+		st = s->stmt[ST_SESS_PUT];
+		sqlite3_bind_blob(st, 1, cid, o->cid_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, o->stored_at);
+		sqlite3_bind_blob64(st, 3, cid + o->cid_len, o->payload_len, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 4, cid + o->cid_len + o->payload_len, o->aux_len,
+				    SQLITE_STATIC);
+		return step_done(st);
+	case OP_SESSION_DEL:
+		st = s->stmt[ST_SESS_DEL_MSGS];
+		sqlite3_bind_blob(st, 1, cid, o->cid_len, SQLITE_STATIC);
+		ret = step_done(st);
+		if (ret)
+			return ret;
+		st = s->stmt[ST_SESS_DEL];
+		sqlite3_bind_blob(st, 1, cid, o->cid_len, SQLITE_STATIC);
+		return step_done(st);
+	case OP_SMSG_DEL:
+		st = s->stmt[ST_SMSG_DEL];
+		sqlite3_bind_blob(st, 1, cid, o->cid_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)o->seq);
+		sqlite3_bind_int64(st, 3, (int64_t)o->seq_to);
+		return step_done(st);
+	default:
+		break;
+	}
+	/* OP_SMSG_PUT */
+	{
+		const char *topic = (const char *)cid + o->cid_len;
+		const uint8_t *payload = cid + o->cid_len + o->topic_len;
+		static const uint8_t empty[1];
+		uint8_t *sealed = NULL;
+		size_t len = o->payload_len;
+
+		if (s->encrypted) {
+			uint8_t aad[SMSG_AAD_MAX];
+			size_t alen = smsg_aad(aad, (const char *)cid, o->cid_len, o->seq, o->qos,
+					       o->flags, o->packet_id, topic, o->topic_len);
+
+			sealed = malloc(NONCE_LEN + len + TAG_LEN);
+			if (!sealed)
+				return -ENOMEM;
+			if (seal(s->key, AAD_SESSION_MSG, sizeof(AAD_SESSION_MSG), aad, alen, payload,
+				 len, sealed)) {
+				free(sealed);
+				return -EIO;
+			}
+			payload = sealed;
+			len += NONCE_LEN + TAG_LEN;
+		}
+		st = s->stmt[ST_SMSG_PUT];
+		sqlite3_bind_blob(st, 1, cid, o->cid_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)o->seq);
+		sqlite3_bind_int(st, 3, o->qos);
+		sqlite3_bind_int64(st, 4, o->flags);
+		sqlite3_bind_int(st, 5, o->packet_id);
+		/* A non-NULL pointer: an empty topic or payload is an empty blob, not NULL. */
+		sqlite3_bind_blob(st, 6, o->topic_len ? topic : (const char *)empty, o->topic_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 7, len ? payload : empty, len, SQLITE_STATIC);
+		ret = step_done(st);
+		free(sealed);
+		return ret;
+	}
+}
+
+static int apply(struct kmq_store *s, struct op *o)
+{
+	return o->kind == OP_RETAINED_PUT ? apply_retained(s, o) : apply_session(s, o);
 }
 
 /* One transaction for the whole batch; if it cannot commit, every write in it failed. */
@@ -776,7 +1102,7 @@ int kmq_store_open(const struct kmq_store_opts *o, kmq_store_load_fn load, void 
 		s->encrypted = true;
 	}
 	*result = KMQ_STORE_OPENED;
-	f = try_open(s, load, ctx, o->key_file, &created, err, errlen);
+	f = try_open(s, load, ctx, o, &created, err, errlen);
 	if (f == OPEN_DAMAGED && o->set_aside_damaged) {
 		close_db(s);
 		if (set_aside(s, &aside, err, errlen)) {
@@ -789,7 +1115,7 @@ int kmq_store_open(const struct kmq_store_opts *o, kmq_store_load_fn load, void 
 		free(aside);
 		err[0] = 0;
 		*result = KMQ_STORE_SET_ASIDE;
-		f = try_open(s, load, ctx, o->key_file, &created, err, errlen);
+		f = try_open(s, load, ctx, o, &created, err, errlen);
 	} else if (f == OPEN_DAMAGED) {
 		size_t l = strlen(err);
 
@@ -884,6 +1210,113 @@ int kmq_store_retained_put(struct kmq_store *s, const struct kmq_retained_rec *r
 	s->st.queued++;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static void enqueue(struct kmq_store *s, struct op *o)
+{
+	pthread_mutex_lock(&s->lock);
+	list_add(&s->queue, o);
+	s->st.queued++;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static struct op *op_new(enum op_kind kind, uint64_t cookie, const char *client_id,
+			 size_t extra)
+{
+	size_t cl = strlen(client_id);
+	struct op *o;
+
+	if (cl < 1 || cl > MAX_CLIENT_ID)
+		return NULL;
+	o = calloc(1, sizeof(*o) + cl + extra);
+	if (!o)
+		return NULL;
+	o->kind = kind;
+	o->cookie = cookie;
+	o->cid_len = (uint16_t)cl;
+	memcpy(o->data, client_id, cl);
+	return o;
+}
+
+int kmq_store_session_put(struct kmq_store *s, const struct kmq_session_rec *r,
+			  uint64_t cookie)
+{
+	size_t subs_len = 0;
+	struct op *o;
+	uint8_t *p;
+
+	if (r->n_subs > MAX_SUBS || r->n_qos2 > MAX_QOS2)
+		return -EINVAL;
+	for (uint32_t i = 0; i < r->n_subs; i++)
+		subs_len += 3 + (size_t)r->subs[i].len;
+	o = op_new(OP_SESSION_PUT, cookie, r->client_id, subs_len + 2 * (size_t)r->n_qos2);
+	if (!o)
+		return -ENOMEM;
+	o->stored_at = r->offline_since;
+	o->payload_len = (uint32_t)subs_len;
+	o->aux_len = 2 * r->n_qos2;
+	p = o->data + o->cid_len;
+	for (uint32_t i = 0; i < r->n_subs; i++) {
+		*p++ = r->subs[i].qos;
+		*p++ = (uint8_t)(r->subs[i].len >> 8);
+		*p++ = (uint8_t)r->subs[i].len;
+		memcpy(p, r->subs[i].filter, r->subs[i].len);
+		p += r->subs[i].len;
+	}
+	for (uint32_t i = 0; i < r->n_qos2; i++) {
+		*p++ = (uint8_t)(r->qos2_ids[i] >> 8);
+		*p++ = (uint8_t)r->qos2_ids[i];
+	}
+	enqueue(s, o);
+	return 0;
+}
+
+int kmq_store_session_del(struct kmq_store *s, const char *client_id, uint64_t cookie)
+{
+	struct op *o = op_new(OP_SESSION_DEL, cookie, client_id, 0);
+
+	if (!o)
+		return -ENOMEM;
+	enqueue(s, o);
+	return 0;
+}
+
+int kmq_store_session_msg_put(struct kmq_store *s, const struct kmq_session_msg_rec *r,
+			      uint64_t cookie)
+{
+	struct op *o;
+
+	if (r->topic_len > MAX_TOPIC || r->qos < 1 || r->qos > 2 || (r->flags & ~SMSG_FLAGS))
+		return -EINVAL;
+	o = op_new(OP_SMSG_PUT, cookie, r->client_id, (size_t)r->topic_len + r->payload_len);
+	if (!o)
+		return -ENOMEM;
+	o->seq = r->seq;
+	o->qos = r->qos;
+	o->flags = r->flags;
+	o->packet_id = r->packet_id;
+	o->topic_len = r->topic_len;
+	o->payload_len = r->payload_len;
+	if (r->topic_len)
+		memcpy(o->data + o->cid_len, r->topic, r->topic_len);
+	if (r->payload_len)
+		memcpy(o->data + o->cid_len + r->topic_len, r->payload, r->payload_len);
+	enqueue(s, o);
+	return 0;
+}
+
+int kmq_store_session_msg_del(struct kmq_store *s, const char *client_id, uint64_t from,
+			      uint64_t to, uint64_t cookie)
+{
+	struct op *o = op_new(OP_SMSG_DEL, cookie, client_id, 0);
+
+	if (!o)
+		return -ENOMEM;
+	o->seq = from;
+	o->seq_to = to;
+	enqueue(s, o);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
  *
  * At-rest encryption: with a key, every stored payload is sealed with AES-256-GCM under a
  * random 96-bit nonce, with the record's kind and key (e.g. "retained" and its topic) as
- * additional data, so that records cannot be swapped. The store keeps a key check (a
+ * additional data, so that records cannot be swapped. A session message's additional
+ * data is its client id, sequence number, QoS, flags, packet id and topic. The store keeps a key check (a
  * known block sealed with the key): a wrong key is refused at open, and a store that has
  * one cannot be opened without the key.
  */
@@ -31,15 +32,59 @@
 #include <stdint.h>
 
 /* The schema version this kmqttd writes (PRAGMA user_version); see store.c migrations. */
-#define KMQ_STORE_SCHEMA_VERSION	1
+#define KMQ_STORE_SCHEMA_VERSION	2
 #define KMQ_STORE_KEY_LEN		32
 
 struct kmq_store;
+
+struct kmq_session_rec;
+struct kmq_session_msg_rec;
+
+/* Called for each stored session and session message at open; 0, or -1 to fail it. */
+typedef int (*kmq_store_session_fn)(void *ctx, const struct kmq_session_rec *r);
+typedef int (*kmq_store_session_msg_fn)(void *ctx, const struct kmq_session_msg_rec *r);
 
 struct kmq_store_opts {
 	const char *path;		/* the database file */
 	const char *key_file;		/* NULL: payloads stored in the clear */
 	bool set_aside_damaged;
+	/*
+	 * Persistent sessions, loaded after the retained messages: every session, then
+	 * every session message in sequence order. NULL: not loaded (still verified).
+	 */
+	kmq_store_session_fn load_session;
+	kmq_store_session_msg_fn load_session_msg;
+	void *session_ctx;
+};
+
+/* One subscription of a stored session. */
+struct kmq_store_sub {
+	const char *filter;	/* not NUL-terminated */
+	uint16_t len;
+	uint8_t qos;
+};
+
+/* A persistent session as stored: its subscriptions and QoS 2 ids replace the old ones. */
+struct kmq_session_rec {
+	const char *client_id;	/* NUL-terminated, 1..256 bytes */
+	int64_t offline_since;	/* seconds since the epoch; 0: online */
+	const struct kmq_store_sub *subs;
+	uint32_t n_subs;
+	const uint16_t *qos2_ids;
+	uint32_t n_qos2;
+};
+
+/* One message queued for a session. */
+struct kmq_session_msg_rec {
+	const char *client_id;
+	uint64_t seq;		/* the queue's order: increasing */
+	const char *topic;	/* none (0 bytes) for a PUBREL entry */
+	uint16_t topic_len;
+	const uint8_t *payload;
+	uint32_t payload_len;
+	uint8_t qos;
+	uint32_t flags;		/* enum kmqtt_msg_flags: DUP, PUBREL */
+	uint16_t packet_id;
 };
 
 /* One retained message as stored. */
@@ -84,6 +129,18 @@ void kmq_store_reap(struct kmq_store *s, kmq_store_done_fn done, void *ctx);
  */
 int kmq_store_retained_put(struct kmq_store *s, const struct kmq_retained_rec *r,
 			   uint64_t cookie);
+
+/* Queue storing (replacing) a session's state. 0 or -ENOMEM. */
+int kmq_store_session_put(struct kmq_store *s, const struct kmq_session_rec *r,
+			  uint64_t cookie);
+/* Queue deleting a session and all its messages. */
+int kmq_store_session_del(struct kmq_store *s, const char *client_id, uint64_t cookie);
+/* Queue storing one session message. */
+int kmq_store_session_msg_put(struct kmq_store *s, const struct kmq_session_msg_rec *r,
+			      uint64_t cookie);
+/* Queue deleting a session's messages with sequence numbers @from..@to (inclusive). */
+int kmq_store_session_msg_del(struct kmq_store *s, const char *client_id, uint64_t from,
+			      uint64_t to, uint64_t cookie);
 
 struct kmq_store_stats {
 	uint64_t writes;	/* writes committed */

@@ -20,7 +20,7 @@ struct parse_ctx {
 	char *err;
 	size_t errlen;
 	struct kmq_conf *c;
-	unsigned int seen;	/* bit per option index: single-valued options seen */
+	uint64_t seen;		/* bit per option index: single-valued options seen */
 };
 
 static int fail(struct parse_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -411,6 +411,83 @@ static int opt_persistence_damaged(struct parse_ctx *p, int argc, char **argv)
 	return 0;
 }
 
+/* A byte count: a decimal integer from @min to LLONG_MAX. */
+static int parse_bytes(struct parse_ctx *p, const char *opt, const char *s, long long min,
+		       uint64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || v < min)
+		return fail(p, "'%s' must be a number of bytes from %lld to %lld, got '%s'", opt, min,
+			    LLONG_MAX, s);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int opt_max_queued_bytes(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return parse_bytes(p, argv[0], argv[1], 0, &p->c->max_queued_bytes);
+}
+
+static int opt_max_queued_bytes_total(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	return parse_bytes(p, argv[0], argv[1], KMQ_CONF_MIN_QUEUED_BYTES_TOTAL,
+			   &p->c->max_queued_bytes_total);
+}
+
+static int opt_queue_overflow(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	if (!strcmp(argv[1], "drop_newest"))
+		p->c->queue_drop_oldest = false;
+	else if (!strcmp(argv[1], "drop_oldest"))
+		p->c->queue_drop_oldest = true;
+	else
+		return fail(p, "queue_overflow must be drop_newest or drop_oldest, got '%s'", argv[1]);
+	return 0;
+}
+
+/* mosquitto's duration: an integer and one of h, d, w, m (30 days), y (365 days). */
+int kmq_conf_parse_expiration(const char *s, int64_t *seconds)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = { { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 }, { 'm', 30 * 86400 },
+		      { 'y', 365 * 86400 } };
+	size_t len = strlen(s);
+	char *end;
+	long long v;
+
+	if (len < 2 || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end != s + len - 1 || v < 1 || v > KMQ_CONF_MAX_EXPIRATION_UNITS)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (*end == units[i].unit) {
+			*seconds = v * units[i].secs;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int opt_persistent_client_expiration(struct parse_ctx *p, int argc, char **argv)
+{
+	(void)argc;
+	if (kmq_conf_parse_expiration(argv[1], &p->c->persistent_client_expiration))
+		return fail(p, "persistent_client_expiration must be an integer from 1 to %d followed by h, d, w, m (months of 30 days) or y (e.g. 14d), got '%s'",
+			    KMQ_CONF_MAX_EXPIRATION_UNITS, argv[1]);
+	return 0;
+}
+
 static const struct option {
 	const char *name;
 	int min_args, max_args;
@@ -446,9 +523,13 @@ static const struct option {
 	{ "persistence_file", 1, 1, false, opt_persistence_file },
 	{ "persistence_key_file", 1, 1, false, opt_persistence_key_file },
 	{ "persistence_damaged", 1, 1, false, opt_persistence_damaged },
+	{ "max_queued_bytes", 1, 1, false, opt_max_queued_bytes },
+	{ "max_queued_bytes_total", 1, 1, false, opt_max_queued_bytes_total },
+	{ "queue_overflow", 1, 1, false, opt_queue_overflow },
+	{ "persistent_client_expiration", 1, 1, false, opt_persistent_client_expiration },
 };
 
-_Static_assert(sizeof(options) / sizeof(options[0]) <= 32, "parse_ctx.seen has 32 bits");
+_Static_assert(sizeof(options) / sizeof(options[0]) <= 64, "parse_ctx.seen has 64 bits");
 
 void kmq_conf_init(struct kmq_conf *c)
 {
@@ -463,6 +544,7 @@ void kmq_conf_init(struct kmq_conf *c)
 	c->revocation_file = strdup(KMQ_CONF_DEFAULT_REVOCATION_FILE);
 	c->persistence_location = strdup(KMQ_CONF_PERSISTENCE_LOCATION);
 	c->persistence_file = strdup(KMQ_CONF_PERSISTENCE_FILE);
+	c->max_queued_bytes_total = KMQ_CONF_DEFAULT_QUEUED_BYTES_TOTAL;
 }
 
 void kmq_conf_free(struct kmq_conf *c)
@@ -526,9 +608,9 @@ static int parse_line(void *ctx, char *s, unsigned int lineno)
 				    o->min_args, o->max_args, argc - 1);
 		}
 		if (!o->repeatable) {
-			if (p->seen & (1u << i))
+			if (p->seen & (1ULL << i))
 				return fail(p, "'%s' is set more than once", o->name);
-			p->seen |= 1u << i;
+			p->seen |= 1ULL << i;
 		}
 		return o->set(p, argc, argv);
 	}

@@ -28,6 +28,11 @@
  * KMQTT_MAX_TX_QUEUE, KMQTT_MAX_INFLIGHT; not in the uapi header yet).
  */
 #define KMQ_CONF_MAX_QUEUED		100000
+/* The module's default of max_queued_messages (kmod/kmqtt.h KMQTT_DEF_TX_QUEUE). */
+#define KMQ_CONF_DEFAULT_QUEUED		1000
+/* Persistent sessions' queues in kmqttd: all of them together, by default. */
+#define KMQ_CONF_DEFAULT_QUEUED_BYTES_TOTAL	(256LL << 20)
+#define KMQ_CONF_MIN_QUEUED_BYTES_TOTAL		1024LL
 #define KMQ_CONF_MAX_INFLIGHT		65535
 
 /* "unlimited" for max_connections, max_connections_per_ip and connect_rate_per_ip */
@@ -80,16 +85,26 @@ struct kmq_conf {
 	char *persistence_file;		/* a file name in it */
 	char *persistence_key_file;	/* NULL: payloads are stored in the clear */
 	bool persistence_set_aside;	/* persistence_damaged set_aside */
+	/* Persistent sessions (docs/kmqttd.conf.md, "Persistent sessions"). */
+	uint64_t max_queued_bytes;	/* per client; 0: no limit */
+	uint64_t max_queued_bytes_total;	/* every session's queue together */
+	bool queue_drop_oldest;		/* queue_overflow drop_oldest (default drop_newest) */
+	int64_t persistent_client_expiration;	/* seconds; 0: never */
 };
 
 #define KMQ_CONF_PERSISTENCE_LOCATION	"/var/lib/kmqtt/"
 #define KMQ_CONF_PERSISTENCE_FILE	"kmqtt.db"
+
+/* persistent_client_expiration: at most this many of its unit (100 years). */
+#define KMQ_CONF_MAX_EXPIRATION_UNITS	876000
 
 /* Defaults, used for any option the file does not set. */
 void kmq_conf_init(struct kmq_conf *c);
 /* 0 on success; -1 with a "FILE:LINE: message" (or "FILE: message") in @err. */
 int kmq_conf_load(const char *path, struct kmq_conf *c, char *err, size_t errlen);
 void kmq_conf_free(struct kmq_conf *c);
+/* mosquitto's persistent_client_expiration syntax ("14d") in seconds; 0 or -1. */
+int kmq_conf_parse_expiration(const char *s, int64_t *seconds);
 
 /*
  * Reads a small text file line by line for the config, password and ACL parsers: calls

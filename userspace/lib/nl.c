@@ -53,6 +53,13 @@ static const char *const stat_names[KMQTT_STAT_MAX + 1] = {
 	[KMQTT_STAT_QOS2_IN] = "qos2_in",
 	[KMQTT_STAT_QOS2_DUPLICATES] = "qos2_duplicates",
 	[KMQTT_STAT_QOS2_LIMIT] = "qos2_limit",
+	[KMQTT_STAT_SESSIONS_PARKED] = "sessions_parked",
+	[KMQTT_STAT_SESSIONS_RESUMED] = "sessions_resumed",
+	[KMQTT_STAT_SESSIONS_DISCARDED] = "sessions_discarded",
+	[KMQTT_STAT_SESSION_MSGS_PUNTED] = "session_msgs_punted",
+	[KMQTT_STAT_SESSION_MSGS_STORED] = "session_msgs_stored",
+	[KMQTT_STAT_SESSION_MSGS_REFUSED] = "session_msgs_refused",
+	[KMQTT_STAT_SESSION_QOS0_DROPPED] = "session_qos0_dropped",
 };
 
 const char *kmq_stat_name(int stat)
@@ -205,6 +212,98 @@ static int event_payload(struct nlmsghdr *nlh, struct kmq_event *ev, uint8_t **j
 	return 0;
 }
 
+/* A SESSION_PARKED's KMQTT_A_SUBS, into *@out (to be freed). -1: malformed or no memory. */
+static int event_subs(struct nlattr *nest, struct kmq_event *ev, struct kmq_sub **out)
+{
+	struct nlattr *a, *tb[KMQTT_SUB_A_MAX + 1];
+	uint32_t n = 0;
+	int rem;
+
+	*out = NULL;
+	nla_for_each_nested(a, nest, rem)
+		n += nla_type(a) == KMQTT_A_SUB;
+	if (n > KMQTT_MAX_SESSION_SUBS)
+		return -1;
+	if (!n)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return -1;
+	n = 0;
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != KMQTT_A_SUB)
+			continue;
+		if (nla_parse_nested(tb, KMQTT_SUB_A_MAX, a, NULL) < 0 || !tb[KMQTT_SUB_A_FILTER] ||
+		    !tb[KMQTT_SUB_A_QOS] || nla_len(tb[KMQTT_SUB_A_QOS]) < 1 ||
+		    nla_len(tb[KMQTT_SUB_A_FILTER]) < 1 ||
+		    nla_len(tb[KMQTT_SUB_A_FILTER]) > KMQTT_MAX_TOPIC ||
+		    nla_get_u8(tb[KMQTT_SUB_A_QOS]) > 2)
+			return -1;
+		(*out)[n].filter = nla_data(tb[KMQTT_SUB_A_FILTER]);
+		(*out)[n].len = (uint16_t)nla_len(tb[KMQTT_SUB_A_FILTER]);
+		(*out)[n].qos = nla_get_u8(tb[KMQTT_SUB_A_QOS]);
+		n++;
+	}
+	ev->subs = *out;
+	ev->n_subs = n;
+	return 0;
+}
+
+/* A SESSION_PARKED's KMQTT_A_QOS2_IDS, into *@out (to be freed). -1: malformed. */
+static int event_qos2(struct nlattr *nest, struct kmq_event *ev, uint16_t **out)
+{
+	struct nlattr *a;
+	uint32_t n = 0;
+	int rem;
+
+	*out = NULL;
+	nla_for_each_nested(a, nest, rem)
+		n += nla_type(a) == KMQTT_A_PACKET_ID;
+	if (n > KMQTT_MAX_QOS2_IN)
+		return -1;
+	if (!n)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return -1;
+	n = 0;
+	nla_for_each_nested(a, nest, rem) {
+		if (nla_type(a) != KMQTT_A_PACKET_ID)
+			continue;
+		if (nla_len(a) < 2 || !nla_get_u16(a))
+			return -1;
+		(*out)[n++] = nla_get_u16(a);
+	}
+	ev->qos2_ids = *out;
+	ev->n_qos2 = n;
+	return 0;
+}
+
+/* SESSION_MSG: the message an event hands over for a parked session. -1: malformed. */
+static int event_session_msg(struct nlmsghdr *nlh, struct nlattr **tb, struct kmq_event *ev,
+			     uint8_t **joined)
+{
+	if (!tb[KMQTT_A_PUNT_ID] || !tb[KMQTT_A_QOS] || !tb[KMQTT_A_CLIENT_ID])
+		return -1;
+	ev->punt_id = nla_get_u32(tb[KMQTT_A_PUNT_ID]);
+	ev->qos = nla_get_u8(tb[KMQTT_A_QOS]);
+	if (tb[KMQTT_A_FLAGS])
+		ev->flags = nla_get_u32(tb[KMQTT_A_FLAGS]);
+	if (tb[KMQTT_A_PACKET_ID] && nla_len(tb[KMQTT_A_PACKET_ID]) >= 2)
+		ev->packet_id = nla_get_u16(tb[KMQTT_A_PACKET_ID]);
+	if (ev->qos < 1 || ev->qos > 2 || (ev->flags & ~(uint32_t)__KMQTT_MSG_F_ALL))
+		return -1;
+	if (ev->flags & KMQTT_MSG_F_PUBREL)
+		return ev->packet_id ? 0 : -1;
+	if (!tb[KMQTT_A_TOPIC] || nla_len(tb[KMQTT_A_TOPIC]) < 1 ||
+	    nla_len(tb[KMQTT_A_TOPIC]) > KMQTT_MAX_TOPIC ||
+	    ((ev->flags & KMQTT_MSG_F_DUP) && !ev->packet_id))
+		return -1;
+	ev->topic = nla_data(tb[KMQTT_A_TOPIC]);
+	ev->topic_len = (uint16_t)nla_len(tb[KMQTT_A_TOPIC]);
+	return event_payload(nlh, ev, joined);
+}
+
 /* An unsolicited message from the module: parse it and hand it to nl->on_event. */
 static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 {
@@ -212,22 +311,43 @@ static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 	struct genlmsghdr *g;
 	struct kmq_event ev = { 0 };
 	uint8_t *joined = NULL;
+	struct kmq_sub *subs = NULL;
+	uint16_t *qos2 = NULL;
 
 	if (nlh->nlmsg_type != nl->family || !genlmsg_valid_hdr(nlh, 0))
 		return;
 	g = nlmsg_data(nlh);
 	if ((g->cmd != KMQTT_CMD_CONN_CLOSED && g->cmd != KMQTT_CMD_RETAIN &&
-	     g->cmd != KMQTT_CMD_SUBSCRIBED) ||
-	    genlmsg_parse(nlh, 0, tb, KMQTT_A_MAX, NULL) < 0 || !tb[KMQTT_A_CONN_ID])
+	     g->cmd != KMQTT_CMD_SUBSCRIBED && g->cmd != KMQTT_CMD_SESSION_PARKED &&
+	     g->cmd != KMQTT_CMD_SESSION_MSG) ||
+	    genlmsg_parse(nlh, 0, tb, KMQTT_A_MAX, NULL) < 0 ||
+	    (!tb[KMQTT_A_CONN_ID] && g->cmd != KMQTT_CMD_SESSION_MSG))
 		return;
 	ev.cmd = g->cmd;
-	ev.conn_id = nla_get_u64(tb[KMQTT_A_CONN_ID]);
+	if (tb[KMQTT_A_CONN_ID])
+		ev.conn_id = nla_get_u64(tb[KMQTT_A_CONN_ID]);
 	if (tb[KMQTT_A_CLIENT_ID])
 		snprintf(ev.client_id, sizeof(ev.client_id), "%s",
 			 nla_get_string(tb[KMQTT_A_CLIENT_ID]));
 	if (tb[KMQTT_A_CLOSE_REASON])
 		ev.reason = nla_get_u32(tb[KMQTT_A_CLOSE_REASON]);
-	if (g->cmd != KMQTT_CMD_CONN_CLOSED) {
+	if (g->cmd == KMQTT_CMD_SESSION_MSG) {
+		if (event_session_msg(nlh, tb, &ev, &joined)) {
+			/* Unconfirmed: the module counts it as refused after the daemon left. */
+			nl->overflows++;
+			free(joined);
+			return;
+		}
+	} else if (g->cmd == KMQTT_CMD_SESSION_PARKED) {
+		if (!tb[KMQTT_A_CLIENT_ID] || !ev.client_id[0] ||
+		    (tb[KMQTT_A_SUBS] && event_subs(tb[KMQTT_A_SUBS], &ev, &subs)) ||
+		    (tb[KMQTT_A_QOS2_IDS] && event_qos2(tb[KMQTT_A_QOS2_IDS], &ev, &qos2))) {
+			nl->overflows++;
+			free(subs);
+			free(qos2);
+			return;
+		}
+	} else if (g->cmd != KMQTT_CMD_CONN_CLOSED) {
 		if (!tb[KMQTT_A_TOPIC] || !tb[KMQTT_A_QOS] || nla_len(tb[KMQTT_A_TOPIC]) < 1 ||
 		    nla_len(tb[KMQTT_A_TOPIC]) > KMQTT_MAX_TOPIC ||
 		    (g->cmd == KMQTT_CMD_RETAIN && !tb[KMQTT_A_PUNT_ID]))
@@ -247,6 +367,8 @@ static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 	if (nl->on_event)
 		nl->on_event(nl->event_arg, &ev);
 	free(joined);
+	free(subs);
+	free(qos2);
 }
 
 /* Request/response plumbing: keeps the exact errno the kernel answered. */
@@ -531,20 +653,62 @@ int kmq_nl_ctrl_read(struct kmq_nl *nl, enum kmq_family_event *ev)
 	return 0;
 }
 
+struct conn_new_reply {
+	uint64_t id;
+	uint32_t flags;
+};
+
 static int parse_conn_new(struct nl_msg *msg, void *arg)
 {
+	struct conn_new_reply *r = arg;
 	struct nlattr *tb[KMQTT_A_MAX + 1];
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KMQTT_A_MAX, NULL) >= 0 && tb[KMQTT_A_CONN_ID])
-		*(uint64_t *)arg = nla_get_u64(tb[KMQTT_A_CONN_ID]);
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, KMQTT_A_MAX, NULL) < 0)
+		return 0;
+	if (tb[KMQTT_A_CONN_ID])
+		r->id = nla_get_u64(tb[KMQTT_A_CONN_ID]);
+	if (tb[KMQTT_A_FLAGS] && nla_len(tb[KMQTT_A_FLAGS]) >= 4)
+		r->flags = nla_get_u32(tb[KMQTT_A_FLAGS]);
 	return 0;
 }
 
-int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id)
+static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
+{
+	struct nlattr *nest, *sub;
+
+	if (p->subs) {
+		nest = nla_nest_start(msg, KMQTT_A_SUBS);
+		if (!nest)
+			return -1;
+		for (uint32_t i = 0; i < p->n_subs; i++) {
+			sub = nla_nest_start(msg, KMQTT_A_SUB);
+			if (!sub || nla_put(msg, KMQTT_SUB_A_FILTER, p->subs[i].len, p->subs[i].filter) ||
+			    nla_put_u8(msg, KMQTT_SUB_A_QOS, p->subs[i].qos))
+				return -1;
+			nla_nest_end(msg, sub);
+		}
+		nla_nest_end(msg, nest);
+	}
+	if (p->n_qos2) {
+		nest = nla_nest_start(msg, KMQTT_A_QOS2_IDS);
+		if (!nest)
+			return -1;
+		for (uint32_t i = 0; i < p->n_qos2; i++)
+			if (nla_put_u16(msg, KMQTT_A_PACKET_ID, p->qos2_ids[i]))
+				return -1;
+		nla_nest_end(msg, nest);
+	}
+	return 0;
+}
+
+int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id,
+		    uint32_t *flags)
 {
 	size_t size = 1024 + strlen(p->client_id) + (p->username ? strlen(p->username) : 0);
+	struct conn_new_reply reply = { 0 };
 	struct nlattr *acl, *rule, *lim;
 	struct nl_msg *msg;
+	int ret;
 
 	for (int i = 0; i < p->n_acl; i++)
 		size += strlen(p->acl_filter[i]) + 32;
@@ -553,10 +717,15 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 			KMQTT_MAX_CERT_SERIAL + KMQTT_MAX_CERT_ISSUER + 64;
 	if (p->will)
 		size += p->will_topic_len + p->will_payload_len + 64;
+	for (uint32_t i = 0; p->subs && i < p->n_subs; i++)
+		size += p->subs[i].len + 32;
+	size += (size_t)p->n_qos2 * 8 + 16;
 	msg = nl_new_flags(nl, KMQTT_CMD_CONN_NEW, NLM_F_REQUEST | NLM_F_ACK, size);
 	if (!msg)
 		return -ENOMEM;
 	*id = 0;
+	if (flags)
+		*flags = 0;
 	if (nla_put_u32(msg, KMQTT_A_CONN_FD, (uint32_t)p->fd) ||
 	    nla_put_string(msg, KMQTT_A_CLIENT_ID, p->client_id) ||
 	    (p->username && nla_put_string(msg, KMQTT_A_USERNAME, p->username)) ||
@@ -608,7 +777,13 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 			goto nospace;
 		nla_nest_end(msg, will);
 	}
-	return nl_request(nl, msg, parse_conn_new, id);
+	if (put_session(msg, p))
+		goto nospace;
+	ret = nl_request(nl, msg, parse_conn_new, &reply);
+	*id = reply.id;
+	if (flags)
+		*flags = reply.flags;
+	return ret;
 nospace:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
@@ -766,22 +941,26 @@ int kmq_nl_retain_stored(struct kmq_nl *nl, uint32_t punt_id)
 	return ret < 0 ? -EIO : 0;
 }
 
-int kmq_nl_deliver(struct kmq_nl *nl, uint64_t conn_id, const char *topic, uint16_t topic_len,
-		   const void *payload, uint32_t payload_len, uint8_t qos)
+int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait)
 {
+	bool pubrel = m->flags & KMQTT_MSG_F_PUBREL;
+	uint32_t payload_len = pubrel ? 0 : m->payload_len;
 	size_t chunks = (payload_len + KMQTT_PAYLOAD_CHUNK - 1) / KMQTT_PAYLOAD_CHUNK;
-	size_t size = 256 + topic_len + chunks * (KMQTT_PAYLOAD_CHUNK + 8);
-	const uint8_t *p = payload;
+	size_t size = 256 + m->topic_len + chunks * (KMQTT_PAYLOAD_CHUNK + 8);
+	const uint8_t *p = m->payload;
 	struct nl_msg *msg;
 	int ret;
 
-	if ((size_t)topic_len + payload_len > KMQTT_MAX_RETAIN_SIZE)
+	if ((size_t)m->topic_len + payload_len > KMQTT_MAX_RETAIN_SIZE)
 		return -EMSGSIZE;
-	msg = nl_new_flags(nl, KMQTT_CMD_DELIVER, NLM_F_REQUEST, size);
+	msg = nl_new_flags(nl, KMQTT_CMD_DELIVER, NLM_F_REQUEST | (wait ? NLM_F_ACK : 0), size);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_u64(msg, KMQTT_A_CONN_ID, conn_id) ||
-	    nla_put(msg, KMQTT_A_TOPIC, topic_len, topic) || nla_put_u8(msg, KMQTT_A_QOS, qos))
+	if (nla_put_u64(msg, KMQTT_A_CONN_ID, m->conn_id) ||
+	    (!pubrel && nla_put(msg, KMQTT_A_TOPIC, m->topic_len, m->topic)) ||
+	    nla_put_u8(msg, KMQTT_A_QOS, m->qos) ||
+	    (m->flags && nla_put_u32(msg, KMQTT_A_FLAGS, m->flags)) ||
+	    (m->packet_id && nla_put_u16(msg, KMQTT_A_PACKET_ID, m->packet_id)))
 		goto nospace;
 	while (payload_len) {
 		uint32_t n = payload_len < KMQTT_PAYLOAD_CHUNK ? payload_len : KMQTT_PAYLOAD_CHUNK;
@@ -791,6 +970,8 @@ int kmq_nl_deliver(struct kmq_nl *nl, uint64_t conn_id, const char *topic, uint1
 		p += n;
 		payload_len -= n;
 	}
+	if (wait)
+		return nl_request(nl, msg, NULL, NULL);
 	nl_complete_msg(nl->sk, msg);
 	ret = nl_send(nl->sk, msg);
 	nlmsg_free(msg);
@@ -798,6 +979,32 @@ int kmq_nl_deliver(struct kmq_nl *nl, uint64_t conn_id, const char *topic, uint1
 nospace:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
+}
+
+int kmq_nl_session_resumed(struct kmq_nl *nl, uint64_t conn_id)
+{
+	struct nl_msg *msg = nl_new(nl, KMQTT_CMD_SESSION_RESUMED);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u64(msg, KMQTT_A_CONN_ID, conn_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_request(nl, msg, NULL, NULL);
+}
+
+int kmq_nl_session_del(struct kmq_nl *nl, const char *client_id)
+{
+	struct nl_msg *msg = nl_new(nl, KMQTT_CMD_SESSION_DEL);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_request(nl, msg, NULL, NULL);
 }
 
 int kmq_nl_read_events(struct kmq_nl *nl)

@@ -42,19 +42,35 @@ struct kmq_status {
 	bool have_stat[KMQTT_STAT_MAX + 1];
 };
 
+/* One subscription of a persistent session (KMQTT_A_SUB). */
+struct kmq_sub {
+	const char *filter;	/* not NUL-terminated */
+	uint16_t len;
+	uint8_t qos;
+};
+
 /* An event from the module to the registered daemon. */
 struct kmq_event {
-	uint8_t cmd;		/* KMQTT_CMD_CONN_CLOSED, _RETAIN or _SUBSCRIBED */
-	uint64_t conn_id;
+	uint8_t cmd;		/* KMQTT_CMD_CONN_CLOSED, _RETAIN, _SUBSCRIBED, _SESSION_* */
+	uint64_t conn_id;	/* 0 in SESSION_MSG */
 	char client_id[KMQTT_MAX_CLIENT_ID + 1];
 	uint32_t reason;	/* enum kmqtt_close_reason */
-	/* RETAIN and SUBSCRIBED; the pointers are valid during the callback only. */
-	uint32_t punt_id;	/* RETAIN */
-	uint8_t qos;		/* RETAIN: the PUBLISH's; SUBSCRIBED: the granted QoS */
-	const char *topic;	/* RETAIN: topic name; SUBSCRIBED: filter (not NUL-terminated) */
+	/* RETAIN, SUBSCRIBED, SESSION_*; the pointers are valid during the callback only. */
+	uint32_t punt_id;	/* RETAIN, SESSION_MSG */
+	uint8_t qos;		/* RETAIN: the PUBLISH's; SUBSCRIBED: the granted QoS;
+				   SESSION_MSG: the QoS to deliver it with */
+	const char *topic;	/* RETAIN: topic name; SUBSCRIBED: filter (not NUL-terminated);
+				   SESSION_MSG: topic name (NULL with KMQTT_MSG_F_PUBREL) */
 	uint16_t topic_len;
-	const uint8_t *payload;	/* RETAIN */
+	const uint8_t *payload;	/* RETAIN, SESSION_MSG */
 	uint32_t payload_len;
+	uint32_t flags;		/* SESSION_MSG: enum kmqtt_msg_flags */
+	uint16_t packet_id;	/* SESSION_MSG: 0 when absent */
+	/* SESSION_PARKED: the complete state of the session. */
+	const struct kmq_sub *subs;
+	uint32_t n_subs;
+	const uint16_t *qos2_ids;
+	uint32_t n_qos2;
 };
 
 /* The largest event: a retained message of KMQTT_MAX_RETAIN_SIZE and its attributes. */
@@ -90,6 +106,14 @@ struct kmq_conn_new {
 	uint32_t will_payload_len;
 	uint8_t will_qos;
 	bool will_retain;
+	/*
+	 * A persistent session's stored state: KMQTT_A_SUBS when @subs is set (even with
+	 * @n_subs 0), KMQTT_A_QOS2_IDS when @n_qos2 > 0.
+	 */
+	const struct kmq_sub *subs;
+	uint32_t n_subs;
+	const uint16_t *qos2_ids;
+	uint32_t n_qos2;
 };
 
 /* The TLS description of a connection (KMQTT_A_TLS); empty strings when absent. */
@@ -124,8 +148,13 @@ int kmq_nl_register(struct kmq_nl *nl, uint32_t pid);
 int kmq_nl_unregister(struct kmq_nl *nl);
 int kmq_nl_status(struct kmq_nl *nl, struct kmq_status *st);
 
-/* Hand a connection over; its identifier in *@id. Daemon socket only. */
-int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id);
+/*
+ * Hand a connection over; its identifier in *@id and the reply's flags (enum
+ * kmqtt_conn_flags: KMQTT_CONN_F_SESSION_PRESENT) in *@flags (@flags may be NULL).
+ * Daemon socket only.
+ */
+int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id,
+		    uint32_t *flags);
 /* Dump every connection to @fn; a non-zero return from @fn stops (and is returned). */
 int kmq_nl_conn_dump(struct kmq_nl *nl, int (*fn)(const struct kmq_conn_info *c, void *arg),
 		     void *arg);
@@ -140,8 +169,30 @@ int kmq_nl_get_errors(struct kmq_nl *nl, int (*fn)(const char *name, uint64_t co
  * answer (the module counts refusals); 0 or a negative errno from sending.
  */
 int kmq_nl_retain_stored(struct kmq_nl *nl, uint32_t punt_id);
-int kmq_nl_deliver(struct kmq_nl *nl, uint64_t conn_id, const char *topic, uint16_t topic_len,
-		   const void *payload, uint32_t payload_len, uint8_t qos);
+
+/* One KMQTT_CMD_DELIVER. */
+struct kmq_deliver {
+	uint64_t conn_id;
+	const char *topic;	/* not NUL-terminated; unused with KMQTT_MSG_F_PUBREL */
+	uint16_t topic_len;
+	const void *payload;
+	uint32_t payload_len;
+	uint8_t qos;
+	uint32_t flags;		/* enum kmqtt_msg_flags */
+	uint16_t packet_id;	/* 0: none */
+};
+
+/*
+ * Queue a message to a connection. With @wait false it is sent without NLM_F_ACK (the
+ * module counts refusals) and 0 means sent; with @wait true the module's answer is
+ * returned (-ENOENT, -ENOBUFS, ...), for session messages that must stay queued when
+ * refused.
+ */
+int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait);
+/* Release the messages held for a resumed session (KMQTT_CONN_F_HOLD). -ENOENT: gone. */
+int kmq_nl_session_resumed(struct kmq_nl *nl, uint64_t conn_id);
+/* Discard a parked session (expiry). -ENOENT if the module holds none. */
+int kmq_nl_session_del(struct kmq_nl *nl, const char *client_id);
 /*
  * Read the events waiting on the (daemon's) socket without blocking, passing each to
  * nl->on_event. Returns 0, or a negative errno. An overflow (events lost) increments

@@ -107,8 +107,20 @@
  *        KMQTT_WILL_A_PAYLOAD: NLA_BINARY, optional (empty payload), at most 65535 bytes
  *        KMQTT_WILL_A_QOS: NLA_U8, 0, 1 or 2
  *        KMQTT_WILL_A_RETAIN: NLA_FLAG
+ *    KMQTT_A_SUBS: NLA_NESTED, optional, for a persistent session (no
+ *                  KMQTT_CONN_F_CLEAN_SESSION): the session's subscriptions as the daemon
+ *                  stored them, used only when the module holds no parked session for this
+ *                  client id (see "Persistent sessions"); at most KMQTT_MAX_SESSION_SUBS
+ *        KMQTT_A_SUB: NLA_NESTED, repeated
+ *            KMQTT_SUB_A_FILTER: NLA_BINARY, a valid topic filter, 1..KMQTT_MAX_TOPIC bytes
+ *            KMQTT_SUB_A_QOS: NLA_U8, 0..2
+ *    KMQTT_A_QOS2_IDS: NLA_NESTED, optional, likewise: the QoS 2 packet ids the client
+ *                      sent and has not released yet
+ *        KMQTT_A_PACKET_ID: NLA_U16, 1..65535, repeated, at most KMQTT_MAX_QOS2_IN
  *
- * Reply: KMQTT_A_CONN_ID: NLA_U64, the connection's identifier.
+ * Reply: KMQTT_A_CONN_ID: NLA_U64, the connection's identifier; KMQTT_A_FLAGS: NLA_U32,
+ * KMQTT_CONN_F_SESSION_PRESENT if the CONNACK said so (the module sets it when it resumed
+ * a parked session, whatever the daemon asked).
  *
  * QoS 2 is carried by the module for the life of the connection. A QoS 2 PUBLISH from the
  * client is forwarded once and answered with PUBREC; its packet identifier is remembered
@@ -183,8 +195,9 @@
  * handed over the same way, with the connection id of the connection that ended.
  *
  * KMQTT_CMD_RETAIN_STORED (daemon only) confirms that the daemon holds the retained
- * message (durably, when its persistence is on) or deleted it:
- *    KMQTT_A_PUNT_ID: NLA_U32, from KMQTT_CMD_RETAIN
+ * message (durably, when its persistence is on) or deleted it, or holds the session
+ * message of a KMQTT_CMD_SESSION_MSG:
+ *    KMQTT_A_PUNT_ID: NLA_U32, from KMQTT_CMD_RETAIN or KMQTT_CMD_SESSION_MSG
  * The module then sends the QoS 1 PUBACK (QoS 2 PUBREC), if the connection is still
  * open. -ENOENT for an unknown or already confirmed id. The daemon must answer every
  * KMQTT_CMD_RETAIN.
@@ -203,13 +216,72 @@
  *    KMQTT_A_TOPIC: NLA_BINARY, a valid topic name, 1..KMQTT_MAX_TOPIC bytes
  *    KMQTT_A_QOS: NLA_U8, 0, 1 or 2: the smaller of the message's and the subscription's
  *    KMQTT_A_PAYLOAD: as in KMQTT_CMD_RETAIN
+ *    KMQTT_A_FLAGS: NLA_U32, optional, enum kmqtt_msg_flags: RETAIN (a retained message on
+ *                   subscribe), DUP (sent before: with its KMQTT_A_PACKET_ID), PUBREL (a
+ *                   QoS 2 message released before: only PUBREL with KMQTT_A_PACKET_ID is
+ *                   sent, then PUBCOMP awaited; no topic or payload)
+ *    KMQTT_A_PACKET_ID: NLA_U16, optional: resend with this packet id [MQTT-4.4.0-1]
  * QoS 1 and 2 deliveries take the connection's normal in-flight path (packet identifier,
  * PUBACK, or PUBREC/PUBREL/PUBCOMP). The connection's ACL must allow reading the topic.
  * Errors: -ENOENT (no such open connection), -EACCES (the ACL denies it), -EMSGSIZE
  * (topic and payload larger than KMQTT_MAX_RETAIN_SIZE), -EINVAL (not a valid topic
  * name, QoS above 2), -ENOBUFS (the connection is closing or its queue is full).
- * Each refusal is counted in KMQTT_STAT_DELIVER_REFUSED. The daemon sends it without
- * NLM_F_ACK and never waits for it.
+ * Each refusal is counted in KMQTT_STAT_DELIVER_REFUSED. The daemon sends retained
+ * deliveries without NLM_F_ACK and never waits for them; a session's stored messages it
+ * sends with NLM_F_ACK, one at a time, and keeps those refused for the next connection.
+ * Stored messages go ahead of the live ones held by KMQTT_CONN_F_HOLD and are bounded by
+ * KMQTT_MAX_TX_QUEUE rather than the connection's queue limit.
+ *
+ * Persistent sessions
+ * -------------------
+ *
+ * A connection handed over without KMQTT_CONN_F_CLEAN_SESSION is persistent. When it ends
+ * (for any reason, module unload included) the module keeps it "parked": its
+ * subscriptions stay in the topic trie, and the module unicasts to the daemon
+ *
+ * KMQTT_CMD_SESSION_PARKED (event): KMQTT_A_CLIENT_ID, KMQTT_A_CONN_ID (the connection
+ * that ended), KMQTT_A_SUBS and KMQTT_A_QOS2_IDS as in KMQTT_CMD_CONN_NEW (the complete
+ * state: the daemon replaces what it stored), followed by one KMQTT_CMD_SESSION_MSG per
+ * message the connection still owed the client, in order: the ones sent and not
+ * acknowledged first (KMQTT_MSG_F_DUP and their KMQTT_A_PACKET_ID; a QoS 2 message whose
+ * PUBREC came as KMQTT_MSG_F_PUBREL with its packet id and no topic), then the queued
+ * QoS 1 and 2 ones (QoS 0 ones are dropped, as a disconnected client's).
+ *
+ * Every message published to a parked session's subscriptions after that is handed over
+ * as a KMQTT_CMD_SESSION_MSG too, at the subscription's QoS (QoS 0 ones are not: counted
+ * in KMQTT_STAT_SESSION_QOS0_DROPPED), and the publisher's PUBACK (PUBREC) waits until
+ * the daemon confirmed every such hand-over of the message (and the store of a retained
+ * one): a message acknowledged to its publisher is held by every party responsible for it.
+ *
+ * KMQTT_CMD_SESSION_MSG (event):
+ *    KMQTT_A_PUNT_ID: NLA_U32, to be confirmed with KMQTT_CMD_RETAIN_STORED
+ *    KMQTT_A_CLIENT_ID: the session
+ *    KMQTT_A_TOPIC, KMQTT_A_PAYLOAD: as in KMQTT_CMD_RETAIN (absent with KMQTT_MSG_F_PUBREL)
+ *    KMQTT_A_QOS: NLA_U8, 1 or 2: the QoS to deliver it with
+ *    KMQTT_A_FLAGS: NLA_U32, enum kmqtt_msg_flags (DUP, PUBREL)
+ *    KMQTT_A_PACKET_ID: NLA_U16, optional: the packet id it was sent with
+ * Hand-overs share the limits of retained ones (KMQTT_MAX_RETAIN_PENDING...); one that
+ * cannot be made (no daemon, limits) is counted in KMQTT_STAT_SESSION_MSGS_REFUSED: a new
+ * message then gets no PUBACK (PUBREC) from the module, a message the ended connection
+ * still owed stays with the parked session in the module's memory and goes to the client
+ * first when it comes back (or to the daemon when it registers again).
+ *
+ * When a persistent connection with the same client id is handed over, the module moves
+ * the parked session to it (subscriptions, QoS 2 ids, messages it still holds) and sets
+ * the CONNACK's session present flag; without a parked session it subscribes the new
+ * connection to KMQTT_A_SUBS. A clean connection with that client id discards the parked
+ * session. The daemon then sends the messages it stored with KMQTT_CMD_DELIVER; with
+ * KMQTT_CONN_F_HOLD on the hand-off, messages published to the new connection meanwhile
+ * wait (in its queue limit) until
+ *
+ * KMQTT_CMD_SESSION_RESUMED (daemon only): KMQTT_A_CONN_ID. -ENOENT if the connection is
+ * gone. Held messages are also released if the daemon goes away.
+ *
+ * KMQTT_CMD_SESSION_DEL (daemon only): KMQTT_A_CLIENT_ID: discards a parked session
+ * (expiry). -ENOENT if there is none (an open connection is not touched).
+ *
+ * At most KMQTT_MAX_PARKED sessions are parked; beyond that a persistent connection that
+ * ends is discarded like a clean one (KMQTT_STAT_SESSIONS_DISCARDED).
  *
  * When the module is unloaded, the generic netlink controller announces
  * CTRL_CMD_DELFAMILY for "kmqtt" on its "notify" multicast group; the daemon listens there
@@ -237,6 +309,10 @@ enum kmqtt_cmd {
 	KMQTT_CMD_RETAIN_STORED,
 	KMQTT_CMD_SUBSCRIBED,
 	KMQTT_CMD_DELIVER,
+	KMQTT_CMD_SESSION_PARKED,
+	KMQTT_CMD_SESSION_MSG,
+	KMQTT_CMD_SESSION_RESUMED,
+	KMQTT_CMD_SESSION_DEL,
 	__KMQTT_CMD_MAX
 };
 
@@ -274,6 +350,10 @@ enum kmqtt_attr {
 	KMQTT_A_QOS,
 	KMQTT_A_PAYLOAD,
 	KMQTT_A_WILL,
+	KMQTT_A_SUBS,
+	KMQTT_A_SUB,
+	KMQTT_A_QOS2_IDS,
+	KMQTT_A_PACKET_ID,
 	__KMQTT_A_MAX
 };
 
@@ -297,11 +377,24 @@ enum kmqtt_register_flags {
 /* QoS 2 packet identifiers awaiting PUBREL, per connection. */
 #define KMQTT_MAX_QOS2_IN		1024
 #define KMQTT_MAX_WILL_PAYLOAD		65535
+/* Persistent sessions: see "Persistent sessions" above. */
+#define KMQTT_MAX_SESSION_SUBS		1024
+#define KMQTT_MAX_PARKED		100000
 
 enum kmqtt_conn_flags {
 	KMQTT_CONN_F_CLEAN_SESSION = 1U << 0,
 	KMQTT_CONN_F_SESSION_PRESENT = 1U << 1,	/* CONNACK session-present flag */
-	__KMQTT_CONN_F_ALL = KMQTT_CONN_F_CLEAN_SESSION | KMQTT_CONN_F_SESSION_PRESENT
+	KMQTT_CONN_F_HOLD = 1U << 2,	/* hold live messages until SESSION_RESUMED */
+	__KMQTT_CONN_F_ALL = KMQTT_CONN_F_CLEAN_SESSION | KMQTT_CONN_F_SESSION_PRESENT |
+			     KMQTT_CONN_F_HOLD
+};
+
+/* KMQTT_A_FLAGS of KMQTT_CMD_DELIVER and KMQTT_CMD_SESSION_MSG. */
+enum kmqtt_msg_flags {
+	KMQTT_MSG_F_RETAIN = 1U << 8,
+	KMQTT_MSG_F_DUP = 1U << 9,
+	KMQTT_MSG_F_PUBREL = 1U << 10,
+	__KMQTT_MSG_F_ALL = KMQTT_MSG_F_RETAIN | KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL
 };
 
 enum kmqtt_acl_access {
@@ -353,6 +446,15 @@ enum kmqtt_will_attr {
 };
 
 #define KMQTT_WILL_A_MAX (__KMQTT_WILL_A_MAX - 1)
+
+enum kmqtt_sub_attr {
+	KMQTT_SUB_A_UNSPEC,
+	KMQTT_SUB_A_FILTER,
+	KMQTT_SUB_A_QOS,
+	__KMQTT_SUB_A_MAX
+};
+
+#define KMQTT_SUB_A_MAX (__KMQTT_SUB_A_MAX - 1)
 #define KMQTT_MAX_TLS_VERSION	15
 #define KMQTT_MAX_TLS_CIPHER	63
 #define KMQTT_MAX_CERT_SERIAL	64
@@ -449,6 +551,13 @@ enum kmqtt_stat {
 	KMQTT_STAT_QOS2_IN,		/* QoS 2 PUBLISH received and forwarded */
 	KMQTT_STAT_QOS2_DUPLICATES,	/* ... received again before PUBREL: not forwarded */
 	KMQTT_STAT_QOS2_LIMIT,		/* closes: too many QoS 2 ids awaiting PUBREL */
+	KMQTT_STAT_SESSIONS_PARKED,	/* gauge: persistent sessions without a connection */
+	KMQTT_STAT_SESSIONS_RESUMED,	/* parked sessions taken up by a new connection */
+	KMQTT_STAT_SESSIONS_DISCARDED,	/* parked sessions ended: clean connect, expiry, limit */
+	KMQTT_STAT_SESSION_MSGS_PUNTED,	/* messages handed to the daemon for a session */
+	KMQTT_STAT_SESSION_MSGS_STORED,	/* ... and confirmed by it */
+	KMQTT_STAT_SESSION_MSGS_REFUSED,	/* ... that could not be handed over */
+	KMQTT_STAT_SESSION_QOS0_DROPPED,	/* QoS 0 messages not kept for a parked session */
 	__KMQTT_STAT_MAX
 };
 
