@@ -1311,6 +1311,7 @@ static void kmqtt_session_take_up(struct kmqtt_conn *c, struct kmqtt_conn *p)
 		if (t->released)
 			kmqtt_send_ack(c, MQTT_PUBREL, t->pid);
 	}
+	c->max_store_id = READ_ONCE(p->max_store_id);
 	xa_for_each(&p->qos2_in, idx, v) {
 		if (!xa_err(xa_store(&c->qos2_in, idx, v, GFP_KERNEL_ACCOUNT)))
 			c->n_qos2_in++;

@@ -107,6 +107,7 @@ struct kmqtt_conn {
 
 	/* Identity and session, fixed at hand-off. */
 	bool persistent;	/* clean session 0: parked when the connection ends */
+	u64 max_store_id;	/* highest stored message delivered (KMQTT_A_STORE_ID) */
 	struct kmqtt_conn *taken_by;	/* parked, taken up by this new connection */
 	char *client_id;
 	char *username;

@@ -112,6 +112,7 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_SUBS] = NLA_POLICY_NESTED_ARRAY(kmqtt_sub_policy),
 	[KMQTT_A_QOS2_IDS] = NLA_POLICY_NESTED(kmqtt_qos2_ids_policy),
 	[KMQTT_A_PACKET_ID] = NLA_POLICY_MIN(NLA_U16, 1),
+	[KMQTT_A_STORE_ID] = { .type = NLA_U64 },
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)

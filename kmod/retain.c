@@ -252,7 +252,7 @@ bool kmqtt_session_parked_event(struct kmqtt_conn *c)
 	portid = kmqtt_nl_daemon_portid();
 	if (!portid)
 		goto lost;
-	msg = genlmsg_new(nla_total_size(KMQTT_MAX_CLIENT_ID + 1) + nla_total_size_64bit(8) +
+	msg = genlmsg_new(nla_total_size(KMQTT_MAX_CLIENT_ID + 1) + 2 * nla_total_size_64bit(8) +
 			  kmqtt_subs_nla_size(c) + nla_total_size(0) +
 			  c->n_qos2_in * nla_total_size(2), GFP_KERNEL);
 	if (!msg)
@@ -260,6 +260,8 @@ bool kmqtt_session_parked_event(struct kmqtt_conn *c)
 	hdr = kmqtt_nl_event_put(msg, KMQTT_CMD_SESSION_PARKED);
 	if (!hdr || nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
 	    nla_put_u64_64bit(msg, KMQTT_A_CONN_ID, c->id, KMQTT_A_PAD) ||
+	    (c->max_store_id &&
+	     nla_put_u64_64bit(msg, KMQTT_A_STORE_ID, c->max_store_id, KMQTT_A_PAD)) ||
 	    kmqtt_subs_nla_put(msg, c))
 		goto free;
 	ids = nla_nest_start(msg, KMQTT_A_QOS2_IDS);
@@ -334,12 +336,28 @@ lost:
 	kmqtt_stat_inc(KMQTT_STAT_EVENTS_LOST);
 }
 
+/*
+ * Has the stored message @id (0: none) been delivered to the session of @c already?
+ * Deliveries are serialized (genetlink); the id is recorded once the message is queued.
+ */
+static bool kmqtt_store_id_seen(struct kmqtt_conn *c, u64 id)
+{
+	return id && id <= READ_ONCE(c->max_store_id);
+}
+
+static void kmqtt_store_id_delivered(struct kmqtt_conn *c, u64 id)
+{
+	if (id)
+		WRITE_ONCE(c->max_store_id, id);
+}
+
 int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct nlattr *a, *topic;
 	struct kmqtt_conn *c;
 	struct kmqtt_msg *m;
 	u32 plen = 0, off, flags = 0;
+	u64 store_id = 0;
 	u16 pid = 0;
 	int rem, err;
 	u8 qos;
@@ -362,6 +380,8 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[KMQTT_A_PACKET_ID])
 		pid = nla_get_u16(info->attrs[KMQTT_A_PACKET_ID]);
+	if (info->attrs[KMQTT_A_STORE_ID])
+		store_id = nla_get_u64(info->attrs[KMQTT_A_STORE_ID]);
 	qos = nla_get_u8(info->attrs[KMQTT_A_QOS]);
 	topic = info->attrs[KMQTT_A_TOPIC];
 	if ((flags & (KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL)) && (!pid || !qos)) {
@@ -379,7 +399,12 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 			NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
 			goto refused;
 		}
-		err = kmqtt_conn_enqueue_resend(c, NULL, 2, pid);
+		err = 0;
+		if (!kmqtt_store_id_seen(c, store_id)) {
+			err = kmqtt_conn_enqueue_resend(c, NULL, 2, pid);
+			if (!err)
+				kmqtt_store_id_delivered(c, store_id);
+		}
 		kmqtt_conn_put(c);
 		if (err)
 			goto refused;
@@ -407,6 +432,10 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
 		goto refused;
 	}
+	/* Delivered before (the daemon was killed before it could forget it): done. */
+	err = 0;
+	if (kmqtt_store_id_seen(c, store_id))
+		goto put_conn;
 	/* The read check of the fan-out: what the subscriber may not read, it does not get. */
 	err = -EACCES;
 	if (!kmqtt_acl_allows(c->acl, nla_data(topic), nla_len(topic), KMQTT_ACL_READ)) {
@@ -433,6 +462,8 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 		err = kmqtt_conn_enqueue_resend(c, m, qos, pid);
 	else
 		err = kmqtt_conn_enqueue_stored(c, m, qos) > 0 ? 0 : -ENOBUFS;
+	if (!err)
+		kmqtt_store_id_delivered(c, store_id);
 	kmqtt_msg_put(m);
 put_conn:
 	kmqtt_conn_put(c);

@@ -3,7 +3,9 @@
 
 One MQTT 3.1.1 connection that publishes, in turn, a QoS 1 message on c/q1, a QoS 2
 message on c/q2 and (every third round) a retained QoS 1 message on c/r/N, each payload
-its sequence number, keeping at most WINDOW messages unacknowledged. It completes QoS 2
+its sequence number, keeping at most WINDOW messages awaiting their acknowledgment (one
+not acknowledged within 3 s - refused while kmqttd was down - stops counting against the
+window: like a real client, it would send it again after reconnecting). It completes QoS 2
 flows (PUBREC -> PUBREL -> PUBCOMP) and writes one line per message the broker
 acknowledged to OUTFILE ("q1 SEQ", "q2 SEQ", "r TOPIC SEQ"): what the broker promised to
 deliver. It stops sending when STOPFILE exists, waits a little for the last
@@ -45,6 +47,7 @@ def main():
     s.setblocking(False)
     out = open(outfile, "w", buffering=1)
     pending = {}            # pid -> line to write when acknowledged
+    sent_at = {}            # pid -> when it was sent
     buf = bytearray()
     next_pid = 0
     seq = 0
@@ -64,19 +67,21 @@ def main():
             break
         # Non-retained messages are acknowledged by the kernel whatever the daemon does;
         # retained ones only once stored, so they do not count against the window.
-        window = sum(1 for v in pending.values() if not v.startswith("r "))
+        now = time.time()
+        window = sum(1 for p, v in pending.items()
+                     if not v.startswith("r ") and now - sent_at[p] < 3)
         if stop_at is None and window < WINDOW:
             seq += 1
             p = new_pid()
-            pending[p] = "q1 %d" % seq
+            pending[p], sent_at[p] = "q1 %d" % seq, now
             pkt = publish("c/q1", b"%d" % seq, 1, p)
             p = new_pid()
-            pending[p] = "q2 %d" % seq
+            pending[p], sent_at[p] = "q2 %d" % seq, now
             pkt += publish("c/q2", b"%d" % seq, 2, p)
             if seq % 3 == 0:
                 topic = "c/r/%d" % (seq // 3 % 8)
                 p = new_pid()
-                pending[p] = "r %s %d" % (topic, seq)
+                pending[p], sent_at[p] = "r %s %d" % (topic, seq), now
                 pkt += publish(topic, b"%d" % seq, 1, p, retain=True)
             s.setblocking(True)
             s.sendall(pkt)

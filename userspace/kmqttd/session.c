@@ -55,6 +55,7 @@ static const char *pid_of(const char *id, char *buf, size_t cap)
 
 int session_init(struct kmqttd *d)
 {
+	struct timespec ts;
 	uint64_t seed;
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
@@ -67,6 +68,9 @@ int session_init(struct kmqttd *d)
 		d->sessions = NULL;
 		return -ENOMEM;
 	}
+	/* Queue ids never go back, across restarts without a store too (see sesstab.c). */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	d->sessions->t.next_seq = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 	session_apply_conf(d);
 	return 0;
 }
@@ -237,6 +241,7 @@ static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t con
 			.conn_id = conn_id, .topic = (const char *)m->data, .topic_len = m->topic_len,
 			.payload = m->data + m->topic_len, .payload_len = m->payload_len,
 			.qos = m->qos, .flags = m->flags, .packet_id = m->packet_id,
+			.store_id = m->seq,
 		};
 
 		/* A DUP entry is resent with its packet id; a new one gets a fresh one. */
@@ -268,6 +273,29 @@ static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t con
 	return n;
 }
 
+/* Forget the queued messages of @s up to @max_seq: the module has had them. */
+static void drop_delivered(struct kmqttd *d, struct sess *s, uint64_t max_seq)
+{
+	struct sesstab *t = &d->sessions->t;
+	struct smsg *m, *done = NULL, **tail = &done;
+	unsigned int n = 0;
+
+	while ((m = sess_pop_head(t, s))) {
+		if (m->seq > max_seq) {
+			sess_push_head(t, s, m);
+			break;
+		}
+		*tail = m;
+		tail = &m->next;
+		n++;
+	}
+	if (!n)
+		return;
+	store_msgs_del(d, s, 0, max_seq);
+	smsg_free_list(done);
+	log_debug("session %s: %u message(s) already delivered forgotten", s->client_id, n);
+}
+
 /* ---- events ---- */
 
 void session_on_parked(struct kmqttd *d, const struct kmq_event *ev)
@@ -287,6 +315,13 @@ void session_on_parked(struct kmqttd *d, const struct kmq_event *ev)
 						  .len = ev->subs[i].len, .qos = ev->subs[i].qos };
 	if (sess_set_state(s, subs, n, ev->qos2_ids, ev->n_qos2))
 		store_error(d, "cannot keep its subscriptions", s->client_id, -ENOMEM);
+	/*
+	 * Queued messages up to the highest id the module delivered are stale: this kmqttd
+	 * (or a killed one) delivered them and could not forget them yet. What the client
+	 * is still owed follows as SESSION_MSGs.
+	 */
+	if (ev->max_store_id)
+		drop_delivered(d, s, ev->max_store_id);
 	/*
 	 * During a hand-off of the same client id (a takeover), the module parks the old
 	 * connection and moves the session to the new one at once: it stays online. So it

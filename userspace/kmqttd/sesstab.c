@@ -37,6 +37,11 @@ int sesstab_init(struct sesstab *t, uint64_t seed)
 		return -ENOMEM;
 	t->mask = BUCKETS_MIN - 1;
 	t->seed = seed;
+	/*
+	 * Queue ids are never reused, across restarts too (the module skips a delivery
+	 * whose id is not above the highest it delivered): session.c starts them at the
+	 * time in microseconds, and loading from the store goes above any stored one.
+	 */
 	t->next_seq = 1;
 	return 0;
 }

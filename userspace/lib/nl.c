@@ -339,6 +339,8 @@ static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 			return;
 		}
 	} else if (g->cmd == KMQTT_CMD_SESSION_PARKED) {
+		if (tb[KMQTT_A_STORE_ID] && nla_len(tb[KMQTT_A_STORE_ID]) >= 8)
+			ev.max_store_id = nla_get_u64(tb[KMQTT_A_STORE_ID]);
 		if (!tb[KMQTT_A_CLIENT_ID] || !ev.client_id[0] ||
 		    (tb[KMQTT_A_SUBS] && event_subs(tb[KMQTT_A_SUBS], &ev, &subs)) ||
 		    (tb[KMQTT_A_QOS2_IDS] && event_qos2(tb[KMQTT_A_QOS2_IDS], &ev, &qos2))) {
@@ -960,7 +962,8 @@ int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait)
 	    (!pubrel && nla_put(msg, KMQTT_A_TOPIC, m->topic_len, m->topic)) ||
 	    nla_put_u8(msg, KMQTT_A_QOS, m->qos) ||
 	    (m->flags && nla_put_u32(msg, KMQTT_A_FLAGS, m->flags)) ||
-	    (m->packet_id && nla_put_u16(msg, KMQTT_A_PACKET_ID, m->packet_id)))
+	    (m->packet_id && nla_put_u16(msg, KMQTT_A_PACKET_ID, m->packet_id)) ||
+	    (m->store_id && nla_put_u64(msg, KMQTT_A_STORE_ID, m->store_id)))
 		goto nospace;
 	while (payload_len) {
 		uint32_t n = payload_len < KMQTT_PAYLOAD_CHUNK ? payload_len : KMQTT_PAYLOAD_CHUNK;

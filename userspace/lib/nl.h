@@ -71,6 +71,7 @@ struct kmq_event {
 	uint32_t n_subs;
 	const uint16_t *qos2_ids;
 	uint32_t n_qos2;
+	uint64_t max_store_id;	/* the highest stored message delivered; 0: none */
 };
 
 /* The largest event: a retained message of KMQTT_MAX_RETAIN_SIZE and its attributes. */
@@ -180,6 +181,7 @@ struct kmq_deliver {
 	uint8_t qos;
 	uint32_t flags;		/* enum kmqtt_msg_flags */
 	uint16_t packet_id;	/* 0: none */
+	uint64_t store_id;	/* the stored message's id (KMQTT_A_STORE_ID); 0: none */
 };
 
 /*

@@ -221,6 +221,12 @@
  *                   QoS 2 message released before: only PUBREL with KMQTT_A_PACKET_ID is
  *                   sent, then PUBCOMP awaited; no topic or payload)
  *    KMQTT_A_PACKET_ID: NLA_U16, optional: resend with this packet id [MQTT-4.4.0-1]
+ *    KMQTT_A_STORE_ID: NLA_U64, optional: the daemon's id of a stored session message,
+ *                      increasing in queue order and never reused. The module remembers
+ *                      the highest one delivered to the session and ignores (answers 0
+ *                      without queueing) a delivery of one not above it: a message the
+ *                      daemon delivered but could not delete before it was killed is not
+ *                      delivered twice. KMQTT_CMD_SESSION_PARKED reports that highest id.
  * QoS 1 and 2 deliveries take the connection's normal in-flight path (packet identifier,
  * PUBACK, or PUBREC/PUBREL/PUBCOMP). The connection's ACL must allow reading the topic.
  * Errors: -ENOENT (no such open connection), -EACCES (the ACL denies it), -EMSGSIZE
@@ -241,7 +247,9 @@
  *
  * KMQTT_CMD_SESSION_PARKED (event): KMQTT_A_CLIENT_ID, KMQTT_A_CONN_ID (the connection
  * that ended), KMQTT_A_SUBS and KMQTT_A_QOS2_IDS as in KMQTT_CMD_CONN_NEW (the complete
- * state: the daemon replaces what it stored), followed by one KMQTT_CMD_SESSION_MSG per
+ * state: the daemon replaces what it stored), KMQTT_A_STORE_ID (NLA_U64, the highest
+ * stored message id delivered to the session, if any: the daemon's copies up to it are
+ * stale, what the client was still owed follows), followed by one KMQTT_CMD_SESSION_MSG per
  * message the connection still owed the client, in order: the ones sent and not
  * acknowledged first (KMQTT_MSG_F_DUP and their KMQTT_A_PACKET_ID; a QoS 2 message whose
  * PUBREC came as KMQTT_MSG_F_PUBREL with its packet id and no topic), then the queued
@@ -354,6 +362,7 @@ enum kmqtt_attr {
 	KMQTT_A_SUB,
 	KMQTT_A_QOS2_IDS,
 	KMQTT_A_PACKET_ID,
+	KMQTT_A_STORE_ID,
 	__KMQTT_A_MAX
 };
 
