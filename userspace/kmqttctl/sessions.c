@@ -12,7 +12,40 @@
 #include <json-c/json.h>
 #include "ctl.h"
 #include "kmqttctl.h"
+#include "nl.h"
 #include <linux/kmqtt.h>
+
+/*
+ * kmqttd learns a session's subscriptions when it parks; while the client is connected
+ * the module has them: an online session's count comes from its connection.
+ */
+static int live_subs(const struct kmq_conn_info *c, void *arg)
+{
+	json_object *a = json_object_object_get(arg, "sessions");
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+
+		if (strcmp(json_object_get_string(json_object_object_get(s, "state")), "online") ||
+		    strcmp(json_object_get_string(json_object_object_get(s, "client_id")),
+			   c->client_id))
+			continue;
+		json_object_object_add(s, "subscriptions",
+				       json_object_new_int64((int64_t)c->stats[KMQTT_CS_SUBSCRIPTIONS]));
+	}
+	return 0;
+}
+
+static void fill_live_subs(json_object *d)
+{
+	struct kmq_nl nl;
+
+	if (kmq_nl_open(&nl))
+		return;		/* not root, or no module: kmqttd's figures stand */
+	kmq_nl_conn_dump(&nl, live_subs, d);
+	kmq_nl_close(&nl);
+}
 
 /* "3d04h", "5h12m", "7m30s", "12s". */
 static const char *duration(int64_t s, char *buf, size_t cap)
@@ -78,6 +111,8 @@ int cmd_sessions(const struct ctl_opts *o, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	d = ctl_daemon_json(o->socket, "sessions", &err);
+	if (!err && !json_object_object_get_ex(d, "error", &v))
+		fill_live_subs(d);
 	if (o->json) {
 		json_object *root = json_object_new_object();
 
