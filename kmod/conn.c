@@ -1259,19 +1259,29 @@ static struct kmqtt_conn *kmqtt_conn_unhash_parked(const char *client_id, u32 ha
  */
 static void kmqtt_conn_take_over(const char *client_id, u32 hash)
 {
-	struct kmqtt_conn *old;
+	struct kmqtt_conn *old = NULL, *c;
 
+	/*
+	 * Open, or closing but not parked yet (its client went away just before coming
+	 * back): either way its close must be over before the session is looked for.
+	 */
 	mutex_lock(&kmqtt_conns_lock);
-	old = kmqtt_conn_find_client(client_id, hash);
-	if (old && !kmqtt_conn_get(old))
-		old = NULL;
+	hash_for_each_possible(kmqtt_conns_by_client, c, id_node, hash) {
+		if (!strcmp(c->client_id, client_id) && !test_bit(KMQTT_CONN_PARKED, &c->flags) &&
+		    kmqtt_conn_get(c)) {
+			old = c;
+			break;
+		}
+	}
 	mutex_unlock(&kmqtt_conns_lock);
 	if (!old)
 		return;
-	kmqtt_stat_inc(KMQTT_STAT_TAKEOVERS);
-	/* Its session, if persistent, goes on in the new connection: keep it all here. */
-	set_bit(KMQTT_CONN_TAKEN_OVER, &old->flags);
-	kmqtt_conn_close(old, KMQTT_CLOSE_TAKEOVER);
+	if (!test_bit(KMQTT_CONN_CLOSING, &old->flags)) {
+		kmqtt_stat_inc(KMQTT_STAT_TAKEOVERS);
+		/* Its session, if persistent, goes on in the new connection: keep it here. */
+		set_bit(KMQTT_CONN_TAKEN_OVER, &old->flags);
+		kmqtt_conn_close(old, KMQTT_CLOSE_TAKEOVER);
+	}
 	flush_work(&old->close_work);
 	kmqtt_conn_put(old);
 }
