@@ -220,6 +220,7 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 		list_splice_tail_init(&c->txq, &owed);
 		list_splice_tail_init(&c->held, &owed);
 		c->txq_len = 0;
+		c->n_dup_queued = 0;
 		c->held_len = 0;
 		c->last_tx = NULL;
 		if (list_empty(&owed) || refused) {
@@ -338,6 +339,7 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 		c->txq_len = 0;
 		c->held_len = 0;
 		c->n_inflight = 0;
+		c->n_dup_queued = 0;
 		c->last_tx = NULL;
 	}
 	/* An item being sent that is not in flight (QoS 0, control) is dropped. */
@@ -568,6 +570,7 @@ int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
 		t->msg = m;
 		list_add_tail(&t->node, &c->txq);
 		c->txq_len++;
+		c->n_dup_queued++;
 	} else {
 		t->released = true;
 		t->inflight = true;
@@ -610,6 +613,11 @@ again:
 	list_for_each_entry(t, &c->inflight, node)
 		if (t->pid == pid)
 			goto again;
+	/* Nor one a resent message waiting in the queue will use (rare: after a resume). */
+	if (c->n_dup_queued)
+		list_for_each_entry(t, &c->txq, node)
+			if (t->dup && t->pid == pid)
+				goto again;
 	return pid;
 }
 
@@ -641,6 +649,8 @@ static struct kmqtt_tx *kmqtt_tx_next(struct kmqtt_conn *c)
 			if (t->msg && t->qos) {
 				if (!t->dup)
 					t->pid = kmqtt_next_pid(c);
+				else
+					c->n_dup_queued--;
 				list_add_tail(&t->node, &c->inflight);
 				t->inflight = true;
 				c->n_inflight++;
@@ -1316,6 +1326,8 @@ static void kmqtt_session_take_up(struct kmqtt_conn *c, struct kmqtt_conn *p)
 		} else {
 			list_add_tail(&t->node, &c->txq);
 			c->txq_len++;
+			if (t->dup)
+				c->n_dup_queued++;
 		}
 		spin_unlock_bh(&c->tx_lock);
 		if (t->released)

@@ -151,6 +151,7 @@ struct kmqtt_conn {
 	struct list_head inflight;	/* QoS 1/2 sent, awaiting PUBACK or PUBCOMP */
 	u32 n_inflight;
 	u16 next_pid;
+	u32 n_dup_queued;	/* resent items in txq, whose pid is given */
 	u64 last_seq;		/* seq of the last msg queued, with last_tx */
 	struct kmqtt_tx *last_tx;
 
