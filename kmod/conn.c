@@ -1630,6 +1630,77 @@ int kmqtt_conn_resumed(u64 id)
 	return 0;
 }
 
+int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
+		      u64 max_store_id)
+{
+	u32 hash = jhash(client_id, strlen(client_id), 0);
+	struct kmqtt_conn *c, *o;
+	u32 xid;
+	int err;
+
+	if (atomic_inc_return(&kmqtt_parked) > KMQTT_MAX_PARKED) {
+		atomic_dec(&kmqtt_parked);
+		return -ENOSPC;
+	}
+	err = -ENOMEM;
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		goto unpark;
+	kref_init(&c->ref);		/* the open reference, kept while parked */
+	c->client_id = kstrdup(client_id, GFP_KERNEL_ACCOUNT);
+	if (!c->client_id)
+		goto free;
+	c->persistent = true;
+	c->max_store_id = max_store_id;
+	c->tx_queue_max = KMQTT_DEF_TX_QUEUE;
+	c->inflight_max = KMQTT_DEF_INFLIGHT;
+	c->connected_ms = kmqtt_uptime_ms();
+	strscpy(c->peer, "(restored)", sizeof(c->peer));
+	INIT_LIST_HEAD(&c->subs);
+	INIT_LIST_HEAD(&c->ctlq);
+	INIT_LIST_HEAD(&c->txq);
+	INIT_LIST_HEAD(&c->held);
+	INIT_LIST_HEAD(&c->inflight);
+	spin_lock_init(&c->tx_lock);
+	INIT_WORK(&c->rx_work, kmqtt_conn_rx_work);
+	INIT_WORK(&c->tx_work, kmqtt_conn_tx_work);
+	INIT_WORK(&c->close_work, kmqtt_conn_close_work);
+	INIT_DELAYED_WORK(&c->ka_work, kmqtt_conn_ka_work);
+	xa_init(&c->qos2_in);
+	set_bit(KMQTT_CONN_CLOSING, &c->flags);
+	set_bit(KMQTT_CONN_PARKED, &c->flags);
+
+	mutex_lock(&kmqtt_conns_lock);
+	err = -ESHUTDOWN;
+	if (kmqtt_conns_stopping)
+		goto unlock;
+	err = -EEXIST;
+	hash_for_each_possible(kmqtt_conns_by_client, o, id_node, hash)
+		if (!strcmp(o->client_id, client_id))
+			goto unlock;
+	err = xa_alloc_cyclic(&kmqtt_conns, &xid, c, xa_limit_32b, &kmqtt_conn_next_id,
+			      GFP_KERNEL);
+	if (err < 0)
+		goto unlock;
+	c->id = xid;
+	hash_add(kmqtt_conns_by_client, &c->id_node, hash);
+	atomic_inc(&kmqtt_conns_open);
+	mutex_unlock(&kmqtt_conns_lock);
+	/* In the tables, parked: the fan-out finds it as soon as it is subscribed. */
+	kmqtt_session_restore(c, p);
+	kmqtt_stat_inc(KMQTT_STAT_SESSIONS_PARKED);
+	return 0;
+
+unlock:
+	mutex_unlock(&kmqtt_conns_lock);
+free:
+	kfree(c->client_id);
+	kfree(c);
+unpark:
+	atomic_dec(&kmqtt_parked);
+	return err;
+}
+
 int kmqtt_session_del(const char *client_id)
 {
 	struct kmqtt_conn *c;

@@ -275,6 +275,8 @@ bool kmqtt_conn_parked_deliver(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos
 int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos, u16 pid);
 int kmqtt_conn_resumed(u64 id);
 int kmqtt_session_del(const char *client_id);
+int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
+		      u64 max_store_id);
 void kmqtt_conns_release_holds(void);
 void kmqtt_msg_put(struct kmqtt_msg *m);
 /* A message of one reference with a new seq, topic and payload to be filled in. */
@@ -300,6 +302,9 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
 bool kmqtt_session_parked_event(struct kmqtt_conn *c);
 int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info);
 int kmqtt_nl_session_del(struct sk_buff *skb, struct genl_info *info);
+int kmqtt_nl_session_add(struct sk_buff *skb, struct genl_info *info);
+/* netlink.c: KMQTT_A_SUBS and KMQTT_A_QOS2_IDS of @info checked into @p. */
+int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p);
 void kmqtt_retain_subscribed(struct kmqtt_conn *c, const char *filter, u16 len, u8 qos);
 int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info);
 int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info);

@@ -272,6 +272,11 @@ static const struct genl_small_ops kmqtt_genl_ops[] = {
 		.doit = kmqtt_nl_session_del,
 		.flags = GENL_ADMIN_PERM,
 	},
+	{
+		.cmd = KMQTT_CMD_SESSION_ADD,
+		.doit = kmqtt_nl_session_add,
+		.flags = GENL_ADMIN_PERM,
+	},
 };
 
 static struct genl_family kmqtt_genl_family __ro_after_init = {
@@ -497,7 +502,7 @@ static int kmqtt_nl_put_tls(struct sk_buff *skb, const struct kmqtt_tls *tls)
 }
 
 /* The stored session of a persistent hand-off: counts and topic filters checked. */
-static int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
+int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
 {
 	struct nlattr *tb[KMQTT_SUB_A_MAX + 1];
 	const struct nlattr *a;

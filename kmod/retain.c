@@ -489,6 +489,28 @@ int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info)
 	return kmqtt_conn_resumed(nla_get_u64(info->attrs[KMQTT_A_CONN_ID]));
 }
 
+int kmqtt_nl_session_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kmqtt_conn_params p = {};
+	u64 max = 0;
+
+	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
+	if (!kmqtt_nl_is_daemon(info)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "only the daemon restores sessions");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KMQTT_A_CLIENT_ID))
+		return -EINVAL;
+	if (!nla_len(info->attrs[KMQTT_A_CLIENT_ID]) ||
+	    !*(char *)nla_data(info->attrs[KMQTT_A_CLIENT_ID]))
+		return -EINVAL;
+	if (kmqtt_nl_check_session(info, &p))
+		return -EINVAL;
+	if (info->attrs[KMQTT_A_STORE_ID])
+		max = nla_get_u64(info->attrs[KMQTT_A_STORE_ID]);
+	return kmqtt_session_add(nla_data(info->attrs[KMQTT_A_CLIENT_ID]), &p, max);
+}
+
 int kmqtt_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 {
 	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);

@@ -78,6 +78,11 @@ static int handoff(struct kmq_nl *nl, int fd, char **acl, int nacl)
 	nla_put_string(msg, KMQTT_A_CLIENT_ID, id);
 	nla_put_u8(msg, KMQTT_A_PROTO_LEVEL, pkt.connect.level);
 	nla_put_u16(msg, KMQTT_A_KEEPALIVE, pkt.connect.keep_alive);
+	/*
+	 * Every session is clean here: this stand-in stores nothing, so it could not take
+	 * the hand-overs of a parked persistent session (and their publishers would wait).
+	 */
+	nla_put_u32(msg, KMQTT_A_FLAGS, KMQTT_CONN_F_CLEAN_SESSION);
 	if (nacl) {
 		nest = nla_nest_start(msg, KMQTT_A_ACL);
 		for (int i = 0; i < nacl; i++) {

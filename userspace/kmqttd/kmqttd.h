@@ -101,6 +101,7 @@ enum dstat {
 	DS_SESSIONS_PRESENT,		/* persistent CONNECTs that found a stored session */
 	DS_SESSIONS_CLEANED,		/* stored sessions forgotten by a clean CONNECT */
 	DS_SESSIONS_EXPIRED,		/* persistent_client_expiration */
+	DS_SESSIONS_RESTORED,		/* offline sessions parked in a reloaded module */
 	DS_SESSION_MSGS_QUEUED,		/* SESSION_MSG kept for a session */
 	DS_SESSION_MSGS_CONFIRMED,	/* ... confirmed to the module (RETAIN_STORED) */
 	DS_SESSION_MSGS_DROPPED,	/* over a queue limit (new or oldest, per queue_overflow) */

@@ -248,6 +248,17 @@ static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t con
 		if (!(m->flags & (KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL)))
 			dm.packet_id = 0;
 		ret = kmq_nl_deliver(&d->nl, &dm, true);
+		if (ret == -EACCES) {
+			/*
+			 * The client's ACL does not let it read this one (a session restored
+			 * after a reload is parked without the ACL): it is not for it.
+			 */
+			d->stats[DS_SESSION_MSGS_DROPPED]++;
+			store_msgs_del(d, s, m->seq, m->seq);
+			smsg_free_list(m);
+			ret = 0;
+			continue;
+		}
 		if (ret) {
 			sess_push_head(t, s, m);
 			break;
@@ -633,6 +644,36 @@ static void offline_if_unseen(void *ctx, struct sess *s)
 	go_offline(c->d, s);
 }
 
+/*
+ * An offline session the module may not have (it was reloaded, the machine rebooted):
+ * park it there, so that what is published for it from now on is handed over and stored
+ * rather than acknowledged for nobody. The module refuses one it has (-EEXIST).
+ */
+static void park_in_module(void *ctx, struct sess *s)
+{
+	struct kmqttd *d = ctx;
+	struct kmq_sub subs[KMQTT_MAX_SESSION_SUBS];
+	uint32_t n = s->n_subs < KMQTT_MAX_SESSION_SUBS ? s->n_subs : KMQTT_MAX_SESSION_SUBS;
+	char pid[96];
+	int ret;
+
+	if (!s->offline_since || s->handoff || d->link != MODULE_REGISTERED)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		subs[i] = (struct kmq_sub){ .filter = s->subs[i].filter, .len = s->subs[i].len,
+					    .qos = s->subs[i].qos };
+	ret = kmq_nl_session_add(&d->nl, s->client_id, subs, n, s->qos2, s->n_qos2);
+	if (!ret) {
+		d->stats[DS_SESSIONS_RESTORED]++;
+		log_debug("session of client %s parked in kmqtt.ko (%u subscription(s))",
+			  pid_of(s->client_id, pid, sizeof(pid)), n);
+	} else if (ret != -EEXIST) {
+		log_limited(d, RL_SESSION, KMQ_LOG_WARNING,
+			    "cannot park the session of client %s in kmqtt.ko: %s",
+			    pid_of(s->client_id, pid, sizeof(pid)), strerror(-ret));
+	}
+}
+
 void session_resync_end(struct kmqttd *d, bool ok)
 {
 	struct sessions *ss = d->sessions;
@@ -645,6 +686,8 @@ void session_resync_end(struct kmqttd *d, bool ok)
 	}
 	ss->n_seen = 0;
 	ss->resync_seen_init = false;
+	if (ok)
+		sesstab_foreach(&ss->t, park_in_module, d);
 }
 
 /* ---- kmqttctl sessions ---- */

@@ -50,6 +50,7 @@ static const char *const dstat_names[__DS_MAX] = {
 	[DS_SESSIONS_PRESENT] = "sessions_present",
 	[DS_SESSIONS_CLEANED] = "sessions_cleaned",
 	[DS_SESSIONS_EXPIRED] = "sessions_expired",
+	[DS_SESSIONS_RESTORED] = "sessions_restored",
 	[DS_SESSION_MSGS_QUEUED] = "session_msgs_queued",
 	[DS_SESSION_MSGS_CONFIRMED] = "session_msgs_confirmed",
 	[DS_SESSION_MSGS_DROPPED] = "session_msgs_dropped",

@@ -703,6 +703,26 @@ static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
 	return 0;
 }
 
+int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct kmq_sub *subs,
+		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2)
+{
+	struct kmq_conn_new p = { .client_id = client_id, .subs = subs, .n_subs = n_subs,
+				  .qos2_ids = qos2_ids, .n_qos2 = n_qos2 };
+	size_t size = 1024 + strlen(client_id) + 4 * (size_t)n_qos2;
+	struct nl_msg *msg;
+
+	for (uint32_t i = 0; i < n_subs; i++)
+		size += subs[i].len + 32;
+	msg = nl_new_flags(nl, KMQTT_CMD_SESSION_ADD, NLM_F_REQUEST | NLM_F_ACK, size);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id) || put_session(msg, &p)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nl_request(nl, msg, NULL, NULL);
+}
+
 int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id,
 		    uint32_t *flags)
 {

@@ -154,6 +154,13 @@ int kmq_nl_status(struct kmq_nl *nl, struct kmq_status *st);
  * kmqtt_conn_flags: KMQTT_CONN_F_SESSION_PRESENT) in *@flags (@flags may be NULL).
  * Daemon socket only.
  */
+/*
+ * Daemon socket: park a stored session in a module that does not have it (after a
+ * reload), so that messages for it are handed over before its client returns. -EEXIST:
+ * the module has a connection or a parked session of that client id.
+ */
+int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct kmq_sub *subs,
+		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2);
 int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id,
 		    uint32_t *flags);
 /* Dump every connection to @fn; a non-zero return from @fn stops (and is returned). */

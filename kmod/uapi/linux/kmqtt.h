@@ -288,6 +288,13 @@
  * KMQTT_CMD_SESSION_DEL (daemon only): KMQTT_A_CLIENT_ID: discards a parked session
  * (expiry). -ENOENT if there is none (an open connection is not touched).
  *
+ * KMQTT_CMD_SESSION_ADD (daemon only) parks a session the daemon stored, after the
+ * module was (re)loaded, so that messages for it are handed over before its client comes
+ * back: KMQTT_A_CLIENT_ID, KMQTT_A_SUBS, KMQTT_A_QOS2_IDS as in KMQTT_CMD_CONN_NEW,
+ * KMQTT_A_STORE_ID (optional, the highest stored message id delivered). -EEXIST if a
+ * connection or a parked session of that client id exists. Such a session has no ACL
+ * until its client connects (the daemon's delivery is checked against the client's).
+ *
  * At most KMQTT_MAX_PARKED sessions are parked; beyond that a persistent connection that
  * ends is discarded like a clean one (KMQTT_STAT_SESSIONS_DISCARDED).
  *
@@ -321,6 +328,7 @@ enum kmqtt_cmd {
 	KMQTT_CMD_SESSION_MSG,
 	KMQTT_CMD_SESSION_RESUMED,
 	KMQTT_CMD_SESSION_DEL,
+	KMQTT_CMD_SESSION_ADD,
 	__KMQTT_CMD_MAX
 };
 
