@@ -89,6 +89,21 @@ static void kmqtt_punt_end(struct kmqtt_punt *e, bool ok)
 	kfree(e);
 }
 
+/*
+ * A hand-over recorded but not sent: forget it. The daemon may have gone meanwhile and the
+ * table been emptied: take is safe. The caller still holds its own tracker reference.
+ */
+static void kmqtt_punt_cancel(u32 id)
+{
+	struct kmqtt_punt *gone = kmqtt_punt_take(id);
+
+	if (!gone)
+		return;
+	if (gone->ack)
+		refcount_dec(&gone->ack->ref);
+	kfree(gone);
+}
+
 /* Record a hand-over of @bytes; its id in *@id. -ENOSPC over the limits. */
 static int kmqtt_punt_add(struct kmqtt_punt *e, u32 *id)
 {
@@ -121,7 +136,7 @@ bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
 		       struct kmqtt_ack *ack)
 {
 	u32 bytes = p->topic.len + p->payload_len;
-	struct kmqtt_punt *e, *gone;
+	struct kmqtt_punt *e;
 	struct sk_buff *msg;
 	u32 portid, id;
 	void *hdr;
@@ -165,13 +180,7 @@ bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
 	return true;
 
 unwind:
-	/* The daemon may have gone meanwhile and the table been emptied: take is safe. */
-	gone = kmqtt_punt_take(id);
-	if (gone) {
-		if (gone->ack)
-			refcount_dec(&gone->ack->ref);	/* the caller still holds one */
-		kfree(gone);
-	}
+	kmqtt_punt_cancel(id);
 	goto refused;
 nomem:
 	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
@@ -184,7 +193,7 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
 			u16 pid, struct kmqtt_ack *ack)
 {
 	u32 tlen = m ? m->topic_len : 0, plen = m ? m->payload_len : 0;
-	struct kmqtt_punt *e, *gone;
+	struct kmqtt_punt *e;
 	struct sk_buff *msg;
 	u32 portid, id;
 	void *hdr;
@@ -227,12 +236,7 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
 	return true;
 
 unwind:
-	gone = kmqtt_punt_take(id);
-	if (gone) {
-		if (gone->ack)
-			refcount_dec(&gone->ack->ref);
-		kfree(gone);
-	}
+	kmqtt_punt_cancel(id);
 	goto refused;
 nomem:
 	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
