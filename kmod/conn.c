@@ -160,7 +160,7 @@ void kmqtt_conn_close(struct kmqtt_conn *c, u32 reason)
 	kmqtt_conn_queue(c, &c->close_work);
 }
 
-static void kmqtt_tx_free(struct kmqtt_tx *t)
+void kmqtt_tx_free(struct kmqtt_tx *t)
 {
 	if (t->msg)
 		kmqtt_msg_put(t->msg);
@@ -209,10 +209,9 @@ static atomic_t kmqtt_parked = ATOMIC_INIT(0);
 static void kmqtt_conn_park(struct kmqtt_conn *c)
 {
 	struct kmqtt_tx *t, *tmp;
-	bool refused = test_bit(KMQTT_CONN_TAKEN_OVER, &c->flags), ok;
+	bool refused = test_bit(KMQTT_CONN_TAKEN_OVER, &c->flags);
 	LIST_HEAD(owed);
 	LIST_HEAD(keep);
-	u32 flags;
 
 	spin_lock_bh(&c->tx_lock);
 	list_splice_init(&c->inflight, &owed);
@@ -234,8 +233,8 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 		}
 		spin_unlock_bh(&c->tx_lock);
 		list_for_each_entry_safe(t, tmp, &owed, node) {
+			list_del(&t->node);
 			if (!t->qos) {
-				list_del(&t->node);
 				kmqtt_tx_free(t);
 				continue;
 			}
@@ -244,19 +243,12 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 				t->dup = true;
 				t->inflight = false;
 			}
-			if (t->released) {
-				flags = KMQTT_MSG_F_PUBREL;
-				ok = kmqtt_session_punt(c, NULL, 2, flags, t->pid, NULL);
-			} else {
-				flags = t->dup ? KMQTT_MSG_F_DUP : 0;
-				ok = kmqtt_session_punt(c, t->msg, t->qos, flags, t->pid, NULL);
-			}
-			if (!ok) {
+			/* Off the list first: once handed over, a confirmation may free it. */
+			if (!kmqtt_session_punt_owed(c, t)) {
+				list_add(&t->node, &owed);
 				refused = true;
 				break;
 			}
-			list_del(&t->node);
-			kmqtt_tx_free(t);
 		}
 		/* Refused: the rest stays, in order, ahead of anything that came meanwhile. */
 		list_splice_tail_init(&owed, &keep);
@@ -268,6 +260,71 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 				    c->client_id, c->txq_len);
 }
 
+/*
+ * The daemon went away before confirming the owed message @t of the parked session @c:
+ * @c holds it again, ahead of what it holds (hand-overs are made oldest first and taken
+ * back in the same order, so it goes behind the ones taken back before it). A session
+ * taken up or ended meanwhile does not want it: the daemon had it when that happened.
+ */
+void kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t)
+{
+	struct kmqtt_tx *pos;
+
+	spin_lock_bh(&c->tx_lock);
+	if (c->taken_by || test_bit(KMQTT_CONN_DISCARDED, &c->flags)) {
+		spin_unlock_bh(&c->tx_lock);
+		kmqtt_tx_free(t);
+		return;
+	}
+	list_for_each_entry(pos, &c->txq, node)
+		if (!pos->owed_seq || pos->owed_seq > t->owed_seq)
+			break;
+	list_add_tail(&t->node, &pos->node);
+	c->txq_len++;
+	spin_unlock_bh(&c->tx_lock);
+	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_TAKEN_BACK);
+}
+
+/*
+ * A daemon that registered again parks its stored sessions; @c is one the module still
+ * has. Free what @c holds that the daemon stored (owed number up to @stored), hand it the
+ * rest again, in order; what it refuses stays.
+ */
+static void kmqtt_session_hand_back(struct kmqtt_conn *c, u64 stored)
+{
+	struct kmqtt_tx *t, *tmp;
+	LIST_HEAD(owed);
+
+	spin_lock_bh(&c->tx_lock);
+	if (c->taken_by || test_bit(KMQTT_CONN_DISCARDED, &c->flags)) {
+		spin_unlock_bh(&c->tx_lock);
+		return;
+	}
+	list_splice_init(&c->txq, &owed);
+	c->txq_len = 0;
+	spin_unlock_bh(&c->tx_lock);
+
+	list_for_each_entry_safe(t, tmp, &owed, node) {
+		list_del(&t->node);
+		if (t->owed_seq && t->owed_seq <= stored) {
+			kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_ALREADY_STORED);
+			kmqtt_tx_free(t);
+			continue;
+		}
+		if (!kmqtt_session_punt_owed(c, t)) {
+			list_add(&t->node, &owed);
+			break;
+		}
+	}
+	if (list_empty(&owed))
+		return;
+	spin_lock_bh(&c->tx_lock);
+	list_for_each_entry(t, &owed, node)
+		c->txq_len++;
+	list_splice(&owed, &c->txq);
+	spin_unlock_bh(&c->tx_lock);
+}
+
 /* Free a parked session: subscriptions, what it still held, its place in the tables. */
 static void kmqtt_session_discard(struct kmqtt_conn *c)
 {
@@ -276,6 +333,7 @@ static void kmqtt_session_discard(struct kmqtt_conn *c)
 
 	kmqtt_unsubscribe_all(c);
 	spin_lock_bh(&c->tx_lock);
+	set_bit(KMQTT_CONN_DISCARDED, &c->flags);
 	list_splice_init(&c->txq, &drop);
 	c->txq_len = 0;
 	spin_unlock_bh(&c->tx_lock);
@@ -1318,6 +1376,8 @@ static void kmqtt_session_take_up(struct kmqtt_conn *c, struct kmqtt_conn *p)
 
 	list_for_each_entry_safe(t, tmp, &owed, node) {
 		list_del(&t->node);
+		/* Owed again if this connection ends: numbered again then. */
+		t->owed_seq = 0;
 		spin_lock_bh(&c->tx_lock);
 		if (t->released) {
 			t->inflight = true;
@@ -1631,7 +1691,7 @@ int kmqtt_conn_resumed(u64 id)
 }
 
 int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
-		      u64 max_store_id)
+		      u64 max_store_id, u64 owed_stored)
 {
 	u32 hash = jhash(client_id, strlen(client_id), 0);
 	struct kmqtt_conn *c, *o;
@@ -1675,9 +1735,16 @@ int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
 	if (kmqtt_conns_stopping)
 		goto unlock;
 	err = -EEXIST;
-	hash_for_each_possible(kmqtt_conns_by_client, o, id_node, hash)
-		if (!strcmp(o->client_id, client_id))
+	hash_for_each_possible(kmqtt_conns_by_client, o, id_node, hash) {
+		if (strcmp(o->client_id, client_id))
+			continue;
+		if (!test_bit(KMQTT_CONN_PARKED, &o->flags) || !kmqtt_conn_get(o))
 			goto unlock;
+		mutex_unlock(&kmqtt_conns_lock);
+		kmqtt_session_hand_back(o, owed_stored);
+		kmqtt_conn_put(o);
+		goto free;
+	}
 	err = xa_alloc_cyclic(&kmqtt_conns, &xid, c, xa_limit_32b, &kmqtt_conn_next_id,
 			      GFP_KERNEL);
 	if (err < 0)
@@ -1742,7 +1809,8 @@ void kmqtt_conn_stats(struct kmqtt_conn *c, u64 *cs)
 }
 
 /* Module unload: close every connection and wait until all are gone. */
-void kmqtt_conns_shutdown(void)
+/* Module unload, first step: close every connection; persistent ones park. */
+void kmqtt_conns_close_all(void)
 {
 	struct kmqtt_conn *c;
 	unsigned long idx;
@@ -1752,8 +1820,16 @@ void kmqtt_conns_shutdown(void)
 	xa_for_each(&kmqtt_conns, idx, c)
 		kmqtt_conn_close(c, KMQTT_CLOSE_SHUTDOWN);
 	mutex_unlock(&kmqtt_conns_lock);
-	/* Persistent ones park (the daemon is told their state); then every session goes. */
+	/* Persistent ones park: the daemon is told their state and gets what they owed. */
 	flush_workqueue(kmqtt_wq);
+}
+
+/* Module unload, last step: every parked session goes, and every connection. */
+void kmqtt_conns_shutdown(void)
+{
+	struct kmqtt_conn *c;
+	unsigned long idx;
+
 	for (;;) {
 		mutex_lock(&kmqtt_conns_lock);
 		c = NULL;

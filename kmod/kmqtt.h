@@ -28,6 +28,9 @@
 #define KMQTT_MAX_TX_QUEUE	100000
 #define KMQTT_MAX_INFLIGHT	65535
 
+/* Module unload waits this long for the daemon to confirm what sessions still owed. */
+#define KMQTT_UNLOAD_DRAIN	(5 * HZ)
+
 /* RX: packets up to this size are assembled in the connection's own buffer. */
 #define KMQTT_RX_SMALL		512
 /* Budgets per work run, so that one busy connection cannot hog a worker. */
@@ -55,6 +58,7 @@ struct kmqtt_tx {
 	bool inflight;		/* on conn->inflight: sent or being sent, awaiting PUBACK */
 	bool released;		/* QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP */
 	bool dup;		/* a resend: DUP flag, and pid was given (not assigned) */
+	u64 owed_seq;		/* owed by a parked session: its number once handed over */
 	u8 ctl_len;
 	u8 ctl[8];		/* CONNACK, PUBACK, PUBREC/REL/COMP, PINGRESP, UNSUBACK */
 	u8 *big;		/* a larger control packet (SUBACK), kfree'd with the item */
@@ -169,6 +173,7 @@ enum {
 	KMQTT_CONN_PARKED,	/* persistent session without a connection (CLOSING too) */
 	KMQTT_CONN_HOLD,	/* live messages go to held until the daemon's resume */
 	KMQTT_CONN_TAKEN_OVER,	/* closed by a new connection with its client id */
+	KMQTT_CONN_DISCARDED,	/* parked session ended: takes nothing back any more */
 };
 
 /* main.c */
@@ -223,6 +228,7 @@ void kmqtt_conn_put(struct kmqtt_conn *c);
 bool kmqtt_conn_get(struct kmqtt_conn *c);
 /* Close the connection with this id or client id. -ENOENT if none. */
 int kmqtt_conn_kick(u64 id, const char *client_id);
+void kmqtt_conns_close_all(void);
 void kmqtt_conns_shutdown(void);
 typedef int (*kmqtt_conn_iter_fn)(struct kmqtt_conn *c, void *ctx);
 /* Calls @fn for each open connection with id >= *@pos, in id order; updates *@pos. */
@@ -276,7 +282,7 @@ int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
 int kmqtt_conn_resumed(u64 id);
 int kmqtt_session_del(const char *client_id);
 int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
-		      u64 max_store_id);
+		      u64 max_store_id, u64 owed_stored);
 void kmqtt_conns_release_holds(void);
 void kmqtt_msg_put(struct kmqtt_msg *m);
 /* A message of one reference with a new seq, topic and payload to be filled in. */
@@ -298,6 +304,18 @@ bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
  */
 bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
 			u16 pid, struct kmqtt_ack *ack);
+/*
+ * Hand the owed message @t of the parked session @c to the daemon. True: the hand-over
+ * owns @t until the daemon confirms it (then it is freed) or goes away (then it goes
+ * back to @c with kmqtt_session_take_back()). False: @t is still the caller's.
+ */
+bool kmqtt_session_punt_owed(struct kmqtt_conn *c, struct kmqtt_tx *t);
+/* conn.c: an owed message the daemon did not confirm, back into the parked session. */
+void kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t);
+void kmqtt_tx_free(struct kmqtt_tx *t);
+/* retain.c: the next owed-message number, and the floor a daemon asks for. */
+u64 kmqtt_owed_seq_next(void);
+void kmqtt_owed_seq_floor(u64 seq);
 /* The park snapshot of @c (subscriptions, QoS 2 ids); false if the daemon missed it. */
 bool kmqtt_session_parked_event(struct kmqtt_conn *c);
 int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info);
@@ -309,6 +327,8 @@ void kmqtt_retain_subscribed(struct kmqtt_conn *c, const char *filter, u16 len, 
 int kmqtt_nl_retain_stored(struct sk_buff *skb, struct genl_info *info);
 int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info);
 void kmqtt_retain_daemon_gone(void);
+/* Wait up to @timeout for the daemon to confirm every pending hand-over. */
+void kmqtt_retain_drain(unsigned long timeout);
 void kmqtt_retain_exit(void);
 
 #endif /* KMQTT_H */

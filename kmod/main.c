@@ -26,6 +26,7 @@ static int __init kmqtt_init(void)
 	int ret;
 
 	kmqtt_loaded_ns = ktime_get_boottime_ns();
+	kmqtt_owed_seq_floor(div_u64(ktime_get_real_ns(), NSEC_PER_USEC));
 	/* Connections' works run on any CPU: fan-out and sends spread over all cores. */
 	kmqtt_wq = alloc_workqueue("kmqtt", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!kmqtt_wq)
@@ -55,9 +56,14 @@ err_wq:
 
 static void __exit kmqtt_exit(void)
 {
-	/* No more retained hand-overs; those waiting will not be confirmed. */
+	/*
+	 * Close every connection first, while the daemon can still be told about it and
+	 * take what the persistent ones still owed their clients; give it a moment to
+	 * confirm. What it did not confirm then is not stored (counted, logged).
+	 */
+	kmqtt_conns_close_all();
+	kmqtt_retain_drain(KMQTT_UNLOAD_DRAIN);
 	kmqtt_retain_exit();
-	/* Close every connection first, while the daemon can still be told about it. */
 	kmqtt_conns_shutdown();
 	kmqtt_netlink_exit();
 	kmqtt_broker_exit();

@@ -113,6 +113,7 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_QOS2_IDS] = NLA_POLICY_NESTED(kmqtt_qos2_ids_policy),
 	[KMQTT_A_PACKET_ID] = NLA_POLICY_MIN(NLA_U16, 1),
 	[KMQTT_A_STORE_ID] = { .type = NLA_U64 },
+	[KMQTT_A_OWED_SEQ] = { .type = NLA_U64 },
 };
 
 static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
@@ -163,6 +164,8 @@ static int kmqtt_nl_daemon_register(struct sk_buff *skb, struct genl_info *info)
 		kmqtt_stat_inc(KMQTT_STAT_DAEMON_REFUSED);
 		return ret;
 	}
+	if (info->attrs[KMQTT_A_OWED_SEQ])
+		kmqtt_owed_seq_floor(nla_get_u64(info->attrs[KMQTT_A_OWED_SEQ]));
 	kmqtt_stat_inc(KMQTT_STAT_DAEMON_REGISTERED);
 	pr_info("daemon registered (pid %u, netlink port %u)\n", pid, info->snd_portid);
 	return 0;

@@ -27,11 +27,34 @@
 struct kmqtt_punt {
 	struct list_head node;	/* on a list being flushed */
 	struct kmqtt_ack *ack;	/* the publisher's tracker, NULL if nobody waits */
+	struct kmqtt_tx *owed;	/* an owed message, kept until confirmed */
+	struct kmqtt_conn *sess;	/* ... and its parked session, with a reference */
 	u32 bytes;
 	bool session;		/* KMQTT_CMD_SESSION_MSG, else KMQTT_CMD_RETAIN */
 };
 
+/*
+ * Owed messages are numbered in hand-over order. The count starts at the wall clock in
+ * microseconds and never goes below what a registering daemon holds (a gateway's clock
+ * may go back across a reboot), so a number is never one the daemon already stored.
+ */
+static atomic64_t kmqtt_owed_seq = ATOMIC64_INIT(0);
+
+u64 kmqtt_owed_seq_next(void)
+{
+	return atomic64_inc_return(&kmqtt_owed_seq);
+}
+
+void kmqtt_owed_seq_floor(u64 seq)
+{
+	u64 cur = atomic64_read(&kmqtt_owed_seq);
+
+	while (cur < seq && !atomic64_try_cmpxchg(&kmqtt_owed_seq, &cur, seq))
+		;
+}
+
 static DEFINE_MUTEX(kmqtt_punt_lock);
+static DECLARE_WAIT_QUEUE_HEAD(kmqtt_punt_wq);
 static DEFINE_XARRAY_ALLOC1(kmqtt_punts);
 static u32 kmqtt_punt_next;
 static u32 kmqtt_punt_count;
@@ -71,6 +94,8 @@ static struct kmqtt_punt *kmqtt_punt_take(u32 id)
 	if (e) {
 		kmqtt_punt_count--;
 		kmqtt_punt_bytes -= e->bytes;
+		if (!kmqtt_punt_count)
+			wake_up_all(&kmqtt_punt_wq);
 	}
 	mutex_unlock(&kmqtt_punt_lock);
 	if (e)
@@ -85,6 +110,13 @@ static void kmqtt_punt_end(struct kmqtt_punt *e, bool ok)
 		if (!ok)
 			WRITE_ONCE(e->ack->failed, true);
 		kmqtt_ack_put(e->ack);
+	}
+	if (e->owed) {
+		if (ok)
+			kmqtt_tx_free(e->owed);
+		else
+			kmqtt_session_take_back(e->sess, e->owed);
+		kmqtt_conn_put(e->sess);
 	}
 	kfree(e);
 }
@@ -101,6 +133,8 @@ static void kmqtt_punt_cancel(u32 id)
 		return;
 	if (gone->ack)
 		refcount_dec(&gone->ack->ref);
+	if (gone->sess)
+		kmqtt_conn_put(gone->sess);
 	kfree(gone);
 }
 
@@ -189,8 +223,8 @@ refused:
 	return false;
 }
 
-bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
-			u16 pid, struct kmqtt_ack *ack)
+static bool __kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
+				 u32 flags, u16 pid, struct kmqtt_ack *ack, struct kmqtt_tx *owed)
 {
 	u32 tlen = m ? m->topic_len : 0, plen = m ? m->payload_len : 0;
 	struct kmqtt_punt *e;
@@ -213,7 +247,17 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
 		kfree(e);
 		goto nomem;
 	}
+	if (owed) {
+		/* The parked session outlives the hand-over: it may take the message back. */
+		kref_get(&c->ref);
+		e->sess = c;
+		e->owed = owed;
+		if (!owed->owed_seq)
+			owed->owed_seq = kmqtt_owed_seq_next();
+	}
 	if (kmqtt_punt_add(e, &id)) {
+		if (e->sess)
+			kmqtt_conn_put(e->sess);
 		kfree(e);
 		nlmsg_free(msg);
 		goto refused;
@@ -225,6 +269,7 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
 	    nla_put_u8(msg, KMQTT_A_QOS, qos) ||
 	    nla_put_u32(msg, KMQTT_A_FLAGS, flags) ||
 	    (pid && nla_put_u16(msg, KMQTT_A_PACKET_ID, pid)) ||
+	    (owed && nla_put_u64_64bit(msg, KMQTT_A_OWED_SEQ, owed->owed_seq, KMQTT_A_PAD)) ||
 	    (m && kmqtt_put_payload(msg, m->data + tlen, plen))) {
 		nlmsg_free(msg);
 		goto unwind;
@@ -243,6 +288,21 @@ nomem:
 refused:
 	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_REFUSED);
 	return false;
+}
+
+bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
+			u16 pid, struct kmqtt_ack *ack)
+{
+	return __kmqtt_session_punt(c, m, qos, flags, pid, ack, NULL);
+}
+
+bool kmqtt_session_punt_owed(struct kmqtt_conn *c, struct kmqtt_tx *t)
+{
+	/* [MQTT-4.4.0-1]: a message sent before is resent with its packet id and DUP. */
+	if (t->released)
+		return __kmqtt_session_punt(c, NULL, 2, KMQTT_MSG_F_PUBREL, t->pid, NULL, t);
+	return __kmqtt_session_punt(c, t->msg, t->qos, t->dup ? KMQTT_MSG_F_DUP : 0, t->pid,
+				    NULL, t);
 }
 
 bool kmqtt_session_parked_event(struct kmqtt_conn *c)
@@ -496,7 +556,7 @@ int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info)
 int kmqtt_nl_session_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kmqtt_conn_params p = {};
-	u64 max = 0;
+	u64 max = 0, stored = 0;
 
 	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
 	if (!kmqtt_nl_is_daemon(info)) {
@@ -512,7 +572,9 @@ int kmqtt_nl_session_add(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	if (info->attrs[KMQTT_A_STORE_ID])
 		max = nla_get_u64(info->attrs[KMQTT_A_STORE_ID]);
-	return kmqtt_session_add(nla_data(info->attrs[KMQTT_A_CLIENT_ID]), &p, max);
+	if (info->attrs[KMQTT_A_OWED_SEQ])
+		stored = nla_get_u64(info->attrs[KMQTT_A_OWED_SEQ]);
+	return kmqtt_session_add(nla_data(info->attrs[KMQTT_A_CLIENT_ID]), &p, max, stored);
 }
 
 int kmqtt_nl_session_del(struct sk_buff *skb, struct genl_info *info)
@@ -533,7 +595,7 @@ static void kmqtt_retain_flush(bool stop)
 	struct kmqtt_punt *e;
 	unsigned long id;
 	struct kmqtt_punt *tmp;
-	u32 n = 0, ns = 0;
+	u32 n = 0, ns = 0, no = 0;
 	LIST_HEAD(ends);
 
 	mutex_lock(&kmqtt_punt_lock);
@@ -541,23 +603,32 @@ static void kmqtt_retain_flush(bool stop)
 		kmqtt_punt_stopping = true;
 	xa_for_each(&kmqtt_punts, id, e) {
 		xa_erase(&kmqtt_punts, id);
-		if (e->session)
+		if (e->owed)
+			no++;
+		else if (e->session)
 			ns++;
 		list_add_tail(&e->node, &ends);
 		n++;
 	}
 	kmqtt_punt_count = 0;
 	kmqtt_punt_bytes = 0;
+	wake_up_all(&kmqtt_punt_wq);
 	mutex_unlock(&kmqtt_punt_lock);
-	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n - ns);
+	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n - ns - no);
 	kmqtt_stat_add(KMQTT_STAT_SESSION_MSGS_REFUSED, ns);
 	kmqtt_stat_add(KMQTT_STAT_RETAIN_PENDING, -(u64)n);
-	/* Outside the lock: the last reference on a tracker may look up a connection. */
+	/*
+	 * Outside the lock: the last reference on a tracker may look up a connection. In
+	 * table order, which is hand-over order: owed messages go back in their order.
+	 */
 	list_for_each_entry_safe(e, tmp, &ends, node)
 		kmqtt_punt_end(e, false);
-	if (n - ns)
+	if (n - ns - no)
 		pr_warn("%u retained messages were not confirmed by the daemon: not stored\n",
-			n - ns);
+			n - ns - no);
+	if (no)
+		pr_warn("%u owed session messages were not confirmed by the daemon: kept by the module\n",
+			no);
 	if (ns)
 		pr_warn("%u session messages were not confirmed by the daemon: their publishers are not acknowledged\n",
 			ns);
@@ -567,6 +638,13 @@ void kmqtt_retain_daemon_gone(void)
 {
 	kmqtt_retain_flush(false);
 	kmqtt_conns_release_holds();
+}
+
+void kmqtt_retain_drain(unsigned long timeout)
+{
+	if (!wait_event_timeout(kmqtt_punt_wq, !READ_ONCE(kmqtt_punt_count), timeout))
+		pr_warn("the daemon did not confirm %u hand-overs in time\n",
+			READ_ONCE(kmqtt_punt_count));
 }
 
 void kmqtt_retain_exit(void)

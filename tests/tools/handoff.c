@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (kmq_nl_open(&nl) || kmq_nl_register(&nl, (uint32_t)getpid())) {
+	if (kmq_nl_open(&nl) || kmq_nl_register(&nl, (uint32_t)getpid(), 0)) {
 		fprintf(stderr, "handoff: cannot register with kmqtt.ko\n");
 		return 1;
 	}

@@ -96,7 +96,7 @@ int main(void)
 	      request(&a, KMQTT_CMD_MAX + 1, NULL, 0), -EOPNOTSUPP);
 	check("unregister by a socket that is not the daemon (ENOENT)",
 	      request(&a, KMQTT_CMD_DAEMON_UNREGISTER, NULL, 0), -ENOENT);
-	check("first daemon registers", kmq_nl_register(&a, (uint32_t)pid), 0);
+	check("first daemon registers", kmq_nl_register(&a, (uint32_t)pid, 0), 0);
 	check("status reports the daemon's pid",
 	      kmq_nl_status(&b, &st) || st.daemon_pid != (uint32_t)pid ||
 	      st.state != KMQTT_STATE_RUNNING, 0);
@@ -109,13 +109,13 @@ int main(void)
 	check("a retained delivery without its attributes is refused (EINVAL)",
 	      request(&a, KMQTT_CMD_DELIVER, (int[]){ KMQTT_A_PUNT_ID, 1 }, 2), -EINVAL);
 	check("second daemon is refused while the first is alive (EBUSY)",
-	      kmq_nl_register(&b, (uint32_t)pid + 1), -EBUSY);
+	      kmq_nl_register(&b, (uint32_t)pid + 1, 0), -EBUSY);
 	check("the refusal carries an extended-ack message",
 	      strstr(b.errmsg, "another daemon") ? 0 : -EBADMSG, 0);
 	kmq_nl_close(&a);
 	check("closing the daemon's socket releases the role",
 	      kmq_nl_status(&b, &st) || st.daemon_pid != 0 || st.state != KMQTT_STATE_NO_DAEMON, 0);
-	check("a new daemon can register after that", kmq_nl_register(&b, (uint32_t)pid), 0);
+	check("a new daemon can register after that", kmq_nl_register(&b, (uint32_t)pid, 0), 0);
 	check("the daemon unregisters cleanly", kmq_nl_unregister(&b), 0);
 	kmq_nl_close(&b);
 	return failed;

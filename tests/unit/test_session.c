@@ -378,6 +378,7 @@ struct loaded {
 	uint32_t flags[64];
 	uint16_t pid[64];
 	uint8_t qos[64];
+	uint64_t owed[64];
 };
 
 static int load_sess(void *ctx, const struct kmq_session_rec *r)
@@ -411,6 +412,7 @@ static int load_msg(void *ctx, const struct kmq_session_msg_rec *r)
 	l->flags[i] = r->flags;
 	l->pid[i] = r->packet_id;
 	l->qos[i] = r->qos;
+	l->owed[i] = r->owed_seq;
 	l->n_msg++;
 	return 0;
 }
@@ -513,8 +515,8 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(l.n_sess, 0);
 	put_sess(s, "after-migration", 5, "x/#");
 	kmq_store_close(s);
-	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
-	assert_int_equal(KMQ_STORE_SCHEMA_VERSION, 2);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(KMQ_STORE_SCHEMA_VERSION, 3);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM retained"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 1);
 	assert_int_equal(sql_int(f->path, "SELECT count(*) FROM session_msgs"), 0);
@@ -522,6 +524,55 @@ static void test_migrate_from_v1(void **state)
 	assert_int_equal(l.n_sess, 1);
 	assert_string_equal(l.id[0], "after-migration");
 	kmq_store_close(s);
+}
+
+/*
+ * A version 2 store (no owed-message numbers) is migrated: its queued messages load with
+ * none; a number stored from then on comes back after a reopen, encrypted or not.
+ */
+static void test_migrate_from_v2_owed_seq(void **state)
+{
+	struct fixture *f = *state;
+	struct kmq_session_msg_rec r = { .client_id = "o", .seq = 2, .topic = "t/o",
+					 .topic_len = 3, .payload = (const uint8_t *)"owed",
+					 .payload_len = 4, .qos = 2, .flags = SESS_F_DUP,
+					 .packet_id = 7, .owed_seq = 1765000000123456ULL };
+	struct kmq_store *s;
+	struct loaded l;
+	char err[1024];
+
+	sql(f->path, "PRAGMA journal_mode = WAL;"
+		     "CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+		     "CREATE TABLE retained(topic BLOB PRIMARY KEY, qos INTEGER NOT NULL,"
+		     " stored_at INTEGER NOT NULL, payload BLOB NOT NULL) WITHOUT ROWID;"
+		     "CREATE TABLE sessions(client_id BLOB PRIMARY KEY, offline_since INTEGER NOT NULL,"
+		     " subs BLOB NOT NULL, qos2_ids BLOB NOT NULL) WITHOUT ROWID;"
+		     "CREATE TABLE session_msgs(client_id BLOB NOT NULL, seq INTEGER NOT NULL,"
+		     " qos INTEGER NOT NULL, flags INTEGER NOT NULL, packet_id INTEGER NOT NULL,"
+		     " topic BLOB NOT NULL, payload BLOB NOT NULL, PRIMARY KEY(client_id, seq)) WITHOUT ROWID;"
+		     "INSERT INTO sessions VALUES (CAST('o' AS BLOB), 5, x'', x'');"
+		     "INSERT INTO session_msgs VALUES (CAST('o' AS BLOB), 1, 1, 0, 0,"
+		     " CAST('t/v2' AS BLOB), CAST('old' AS BLOB));"
+		     "PRAGMA user_version = 2");
+	assert_int_equal(open_store(f, false, &l, &s, err), 0);
+	assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(l.n_msg, 1);
+	assert_string_equal(l.payload[0], "old");
+	assert_int_equal(l.owed[0], 0);
+	assert_int_equal(kmq_store_session_msg_put(s, &r, 1), 0);
+	wait_done(s, 1);
+	kmq_store_close(s);
+	assert_int_equal(open_store(f, false, &l, &s, err), 0);
+	assert_int_equal(l.n_msg, 2);
+	assert_int_equal(l.owed[0], 0);
+	assert_string_equal(l.payload[1], "owed");
+	assert_int_equal(l.owed[1], 1765000000123456ULL);
+	assert_int_equal(l.pid[1], 7);
+	kmq_store_close(s);
+	/* A negative number is damage, not a message. */
+	sql(f->path, "UPDATE session_msgs SET owed_seq = -1 WHERE seq = 1");
+	assert_int_equal(open_store(f, false, &l, &s, err), -1);
+	assert_non_null(strstr(err, "session message is malformed"));
 }
 
 /* The queue comes back in order, with every field, after a close and a reopen. */
@@ -723,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_conf_options),
 		cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_v2_owed_seq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_order_across_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encrypted, setup, teardown),

@@ -106,6 +106,7 @@ enum dstat {
 	DS_SESSION_MSGS_CONFIRMED,	/* ... confirmed to the module (RETAIN_STORED) */
 	DS_SESSION_MSGS_DROPPED,	/* over a queue limit (new or oldest, per queue_overflow) */
 	DS_SESSION_MSGS_DELIVERED,	/* queued messages delivered to a new connection */
+	DS_SESSION_OWED_KNOWN,		/* owed messages handed over again, already queued */
 	DS_SESSION_DELIVER_REFUSED,	/* ... refused by the module: kept for the next one */
 	DS_SESSION_STORE_ERRORS,	/* not kept or not stored: left unconfirmed */
 	__DS_MAX
@@ -373,6 +374,8 @@ void session_free(struct kmqttd *d);
 void session_apply_conf(struct kmqttd *d);
 void session_on_parked(struct kmqttd *d, const struct kmq_event *ev);
 void session_on_msg(struct kmqttd *d, const struct kmq_event *ev);
+/* The highest owed-message number (KMQTT_A_OWED_SEQ) held for any session; 0: none. */
+uint64_t session_owed_max(struct kmqttd *d);
 void session_on_conn_closed(struct kmqttd *d, const struct kmq_event *ev);
 /* A session message's store write completed (cookie kind SC_SESSION_MSG or SC_NONE). */
 void session_on_stored(struct kmqttd *d, uint64_t cookie, int err);

@@ -134,7 +134,7 @@ int module_connect(struct kmqttd *d)
 		log_err("cannot open generic netlink: %s", strerror(-ret));
 		return ret;
 	}
-	ret = kmq_nl_register(&d->nl, (uint32_t)getpid());
+	ret = kmq_nl_register(&d->nl, (uint32_t)getpid(), session_owed_max(d));
 	if (ret) {
 		switch (ret) {
 		case -EPERM:

@@ -120,7 +120,7 @@ static int load_session_msg(void *ctx, const struct kmq_session_msg_rec *r)
 	struct sess *s = sess_get(t, r->client_id);
 	struct smsg_in in = { .topic = r->topic, .topic_len = r->topic_len, .payload = r->payload,
 			      .payload_len = r->payload_len, .qos = r->qos, .flags = r->flags,
-			      .packet_id = r->packet_id, .seq = r->seq };
+			      .packet_id = r->packet_id, .seq = r->seq, .owed_seq = r->owed_seq };
 	struct sess_limits lim = t->lim;
 	struct smsg *q, *ev;
 	enum sess_enq e;
@@ -347,13 +347,49 @@ void session_on_parked(struct kmqttd *d, const struct kmq_event *ev)
 		  pid_of(s->client_id, pid, sizeof(pid)), s->n_subs, s->n_qos2);
 }
 
+/* The highest owed-message number queued for @s; 0: none. */
+static uint64_t owed_max(const struct sess *s)
+{
+	uint64_t max = 0;
+
+	for (const struct smsg *m = s->head; m; m = m->next)
+		if (m->owed_seq > max)
+			max = m->owed_seq;
+	return max;
+}
+
+static bool owed_queued(const struct sess *s, uint64_t owed_seq)
+{
+	for (const struct smsg *m = s->head; m; m = m->next)
+		if (m->owed_seq == owed_seq)
+			return true;
+	return false;
+}
+
+static void owed_max_of(void *ctx, struct sess *s)
+{
+	uint64_t *max = ctx, v = owed_max(s);
+
+	if (v > *max)
+		*max = v;
+}
+
+uint64_t session_owed_max(struct kmqttd *d)
+{
+	uint64_t max = 0;
+
+	if (d->sessions)
+		sesstab_foreach(&d->sessions->t, owed_max_of, &max);
+	return max;
+}
+
 void session_on_msg(struct kmqttd *d, const struct kmq_event *ev)
 {
 	struct sesstab *t = &d->sessions->t;
 	struct smsg_in in = { .topic = ev->topic, .topic_len = ev->topic_len,
 			      .payload = ev->payload, .payload_len = ev->payload_len,
 			      .qos = ev->qos, .flags = ev->flags & (KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL),
-			      .packet_id = ev->packet_id };
+			      .packet_id = ev->packet_id, .owed_seq = ev->owed_seq };
 	struct sess *s = sess_find(t, ev->client_id);
 	struct smsg *q, *evicted;
 	char pid[96];
@@ -372,6 +408,15 @@ void session_on_msg(struct kmqttd *d, const struct kmq_event *ev)
 		}
 		s->offline_since = now_s();
 		store_session(d, s);
+	}
+	/*
+	 * An owed message the module hands over again (a kmqttd before this one died before
+	 * confirming it) that this one loaded from the store: it is held, not queued twice.
+	 */
+	if (in.owed_seq && owed_queued(s, in.owed_seq)) {
+		d->stats[DS_SESSION_OWED_KNOWN]++;
+		confirm(d, ev->punt_id);
+		return;
 	}
 	switch (sess_enqueue(t, s, &in, &q, &evicted)) {
 	case SESS_ENQ_NOMEM:
@@ -410,7 +455,7 @@ void session_on_msg(struct kmqttd *d, const struct kmq_event *ev)
 			.client_id = s->client_id, .seq = q->seq, .topic = (const char *)q->data,
 			.topic_len = q->topic_len, .payload = q->data + q->topic_len,
 			.payload_len = q->payload_len, .qos = q->qos, .flags = q->flags,
-			.packet_id = q->packet_id,
+			.packet_id = q->packet_id, .owed_seq = q->owed_seq,
 		};
 
 		ret = kmq_store_session_msg_put(d->store, &r,
@@ -662,7 +707,7 @@ static void park_in_module(void *ctx, struct sess *s)
 	for (uint32_t i = 0; i < n; i++)
 		subs[i] = (struct kmq_sub){ .filter = s->subs[i].filter, .len = s->subs[i].len,
 					    .qos = s->subs[i].qos };
-	ret = kmq_nl_session_add(&d->nl, s->client_id, subs, n, s->qos2, s->n_qos2);
+	ret = kmq_nl_session_add(&d->nl, s->client_id, subs, n, s->qos2, s->n_qos2, owed_max(s));
 	if (!ret) {
 		d->stats[DS_SESSIONS_RESTORED]++;
 		log_debug("session of client %s parked in kmqtt.ko (%u subscription(s))",

@@ -260,6 +260,7 @@ enum sess_enq sess_enqueue(struct sesstab *t, struct sess *s, const struct smsg_
 	m->topic_len = in->topic_len;
 	m->payload_len = in->payload_len;
 	m->packet_id = in->packet_id;
+	m->owed_seq = in->owed_seq;
 	m->flags = in->flags;
 	m->qos = in->qos;
 	if (in->topic_len)

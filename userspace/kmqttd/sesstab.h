@@ -28,6 +28,7 @@
 struct smsg {
 	struct smsg *next;
 	uint64_t seq;		/* increasing in queue order, the store's key */
+	uint64_t owed_seq;	/* the module's number of an owed message; 0: none */
 	uint32_t payload_len;
 	uint16_t topic_len;
 	uint16_t packet_id;	/* 0: none */
@@ -89,6 +90,7 @@ struct smsg_in {
 	uint8_t qos;
 	uint32_t flags;
 	uint16_t packet_id;
+	uint64_t owed_seq;
 	uint64_t seq;		/* 0: the next one; else (loading) this one */
 };
 

@@ -55,6 +55,7 @@ static const char *const dstat_names[__DS_MAX] = {
 	[DS_SESSION_MSGS_CONFIRMED] = "session_msgs_confirmed",
 	[DS_SESSION_MSGS_DROPPED] = "session_msgs_dropped",
 	[DS_SESSION_MSGS_DELIVERED] = "session_msgs_delivered",
+	[DS_SESSION_OWED_KNOWN] = "session_owed_known",
 	[DS_SESSION_DELIVER_REFUSED] = "session_deliver_refused",
 	[DS_SESSION_STORE_ERRORS] = "session_store_errors",
 };

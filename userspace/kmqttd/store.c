@@ -62,6 +62,11 @@ static const char *const migrations[KMQ_STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE session_msgs(client_id BLOB NOT NULL, seq INTEGER NOT NULL,"
 	" qos INTEGER NOT NULL, flags INTEGER NOT NULL, packet_id INTEGER NOT NULL,"
 	" topic BLOB NOT NULL, payload BLOB NOT NULL, PRIMARY KEY(client_id, seq)) WITHOUT ROWID;",
+	/*
+	 * 2 -> 3: the module's number of a message an ended connection still owed
+	 * (KMQTT_A_OWED_SEQ), so that one it hands over again is known to be stored.
+	 */
+	"ALTER TABLE session_msgs ADD COLUMN owed_seq INTEGER NOT NULL DEFAULT 0;",
 };
 
 enum op_kind { OP_RETAINED_PUT, OP_SESSION_PUT, OP_SESSION_DEL, OP_SMSG_PUT, OP_SMSG_DEL };
@@ -80,6 +85,7 @@ struct op {
 	uint32_t flags;
 	uint16_t packet_id;
 	uint64_t seq, seq_to;
+	uint64_t owed_seq;
 	/*
 	 * retained: topic, payload; session: client id, subs blob, QoS 2 blob; session
 	 * message: client id, topic, payload; deletes: client id.
@@ -97,7 +103,7 @@ static const char *const stmt_sql[__ST_MAX] = {
 	[ST_SESS_PUT] = "INSERT OR REPLACE INTO sessions(client_id, offline_since, subs, qos2_ids) VALUES (?, ?, ?, ?)",
 	[ST_SESS_DEL] = "DELETE FROM sessions WHERE client_id = ?",
 	[ST_SESS_DEL_MSGS] = "DELETE FROM session_msgs WHERE client_id = ?",
-	[ST_SMSG_PUT] = "INSERT OR REPLACE INTO session_msgs(client_id, seq, qos, flags, packet_id, topic, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_SMSG_PUT] = "INSERT OR REPLACE INTO session_msgs(client_id, seq, qos, flags, packet_id, topic, payload, owed_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_SMSG_DEL] = "DELETE FROM session_msgs WHERE client_id = ? AND seq BETWEEN ? AND ?",
 };
 
@@ -606,7 +612,7 @@ static enum open_fail load_sessions(struct kmq_store *s, const struct kmq_store_
 	sqlite3_finalize(st);
 	st = NULL;
 	rc = sqlite3_prepare_v2(s->db,
-				"SELECT client_id, seq, qos, flags, packet_id, topic, payload FROM session_msgs ORDER BY seq",
+				"SELECT client_id, seq, qos, flags, packet_id, topic, payload, owed_seq FROM session_msgs ORDER BY seq",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -614,6 +620,7 @@ static enum open_fail load_sessions(struct kmq_store *s, const struct kmq_store_
 		struct kmq_session_msg_rec r = { .client_id = cid };
 		int64_t seq = sqlite3_column_int64(st, 1), qos = sqlite3_column_int64(st, 2);
 		int64_t flags = sqlite3_column_int64(st, 3), pid = sqlite3_column_int64(st, 4);
+		int64_t owed = sqlite3_column_int64(st, 7);
 		int tlen = sqlite3_column_bytes(st, 5);
 		const uint8_t *p = sqlite3_column_blob(st, 6);
 		size_t plen = (size_t)sqlite3_column_bytes(st, 6);
@@ -621,6 +628,7 @@ static enum open_fail load_sessions(struct kmq_store *s, const struct kmq_store_
 		r.topic = (const char *)sqlite3_column_blob(st, 5);
 		if (!column_client_id(st, 0, cid) || seq < 0 || qos < 1 || qos > 2 || flags < 0 ||
 		    (flags & ~(int64_t)SMSG_FLAGS) || pid < 0 || pid > 65535 || tlen > MAX_TOPIC ||
+		    owed < 0 ||
 		    (tlen == 0) != !!(flags & SMSG_F_PUBREL)) {
 			snprintf(err, errlen, "persistence file %s: a session message is malformed",
 				 s->path);
@@ -631,6 +639,7 @@ static enum open_fail load_sessions(struct kmq_store *s, const struct kmq_store_
 		r.qos = (uint8_t)qos;
 		r.flags = (uint32_t)flags;
 		r.packet_id = (uint16_t)pid;
+		r.owed_seq = (uint64_t)owed;
 		r.topic_len = (uint16_t)tlen;
 		r.payload = p;
 		r.payload_len = (uint32_t)plen;
@@ -978,6 +987,7 @@ static int apply_session(struct kmq_store *s, struct op *o)
 		sqlite3_bind_blob(st, 6, o->topic_len ? topic : (const char *)empty, o->topic_len,
 				  SQLITE_STATIC);
 		sqlite3_bind_blob64(st, 7, len ? payload : empty, len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, (int64_t)o->owed_seq);
 		ret = step_done(st);
 		free(sealed);
 		return ret;
@@ -1294,6 +1304,7 @@ int kmq_store_session_msg_put(struct kmq_store *s, const struct kmq_session_msg_
 	if (!o)
 		return -ENOMEM;
 	o->seq = r->seq;
+	o->owed_seq = r->owed_seq;
 	o->qos = r->qos;
 	o->flags = r->flags;
 	o->packet_id = r->packet_id;

@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 /* The schema version this kmqttd writes (PRAGMA user_version); see store.c migrations. */
-#define KMQ_STORE_SCHEMA_VERSION	2
+#define KMQ_STORE_SCHEMA_VERSION	3
 #define KMQ_STORE_KEY_LEN		32
 
 struct kmq_store;
@@ -84,6 +84,7 @@ struct kmq_session_msg_rec {
 	uint32_t payload_len;
 	uint8_t qos;
 	uint32_t flags;		/* enum kmqtt_msg_flags: DUP, PUBREL */
+	uint64_t owed_seq;	/* the module's number of an owed message (0: none) */
 	uint16_t packet_id;
 };
 

@@ -60,6 +60,8 @@ static const char *const stat_names[KMQTT_STAT_MAX + 1] = {
 	[KMQTT_STAT_SESSION_MSGS_STORED] = "session_msgs_stored",
 	[KMQTT_STAT_SESSION_MSGS_REFUSED] = "session_msgs_refused",
 	[KMQTT_STAT_SESSION_QOS0_DROPPED] = "session_qos0_dropped",
+	[KMQTT_STAT_SESSION_MSGS_TAKEN_BACK] = "session_msgs_taken_back",
+	[KMQTT_STAT_SESSION_MSGS_ALREADY_STORED] = "session_msgs_already_stored",
 };
 
 const char *kmq_stat_name(int stat)
@@ -332,6 +334,8 @@ static void dispatch_event(struct kmq_nl *nl, struct nlmsghdr *nlh)
 	if (tb[KMQTT_A_CLOSE_REASON])
 		ev.reason = nla_get_u32(tb[KMQTT_A_CLOSE_REASON]);
 	if (g->cmd == KMQTT_CMD_SESSION_MSG) {
+		if (tb[KMQTT_A_OWED_SEQ] && nla_len(tb[KMQTT_A_OWED_SEQ]) >= 8)
+			ev.owed_seq = nla_get_u64(tb[KMQTT_A_OWED_SEQ]);
 		if (event_session_msg(nlh, tb, &ev, &joined)) {
 			/* Unconfirmed: the module counts it as refused after the daemon left. */
 			nl->overflows++;
@@ -511,14 +515,15 @@ static struct nl_msg *nl_new(struct kmq_nl *nl, uint8_t cmd)
 	return nl_new_flags(nl, cmd, NLM_F_REQUEST | NLM_F_ACK, 0);
 }
 
-int kmq_nl_register(struct kmq_nl *nl, uint32_t pid)
+int kmq_nl_register(struct kmq_nl *nl, uint32_t pid, uint64_t owed_seq)
 {
 	struct nl_msg *msg = nl_new(nl, KMQTT_CMD_DAEMON_REGISTER);
 
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, KMQTT_A_ABI_VERSION, KMQTT_ABI_VERSION) ||
-	    nla_put_u32(msg, KMQTT_A_DAEMON_PID, pid)) {
+	    nla_put_u32(msg, KMQTT_A_DAEMON_PID, pid) ||
+	    (owed_seq && nla_put_u64(msg, KMQTT_A_OWED_SEQ, owed_seq))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -704,7 +709,8 @@ static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
 }
 
 int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct kmq_sub *subs,
-		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2)
+		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2,
+		       uint64_t owed_seq)
 {
 	struct kmq_conn_new p = { .client_id = client_id, .subs = subs, .n_subs = n_subs,
 				  .qos2_ids = qos2_ids, .n_qos2 = n_qos2 };
@@ -716,7 +722,8 @@ int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct km
 	msg = nl_new_flags(nl, KMQTT_CMD_SESSION_ADD, NLM_F_REQUEST | NLM_F_ACK, size);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id) || put_session(msg, &p)) {
+	if (nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id) || put_session(msg, &p) ||
+	    (owed_seq && nla_put_u64(msg, KMQTT_A_OWED_SEQ, owed_seq))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
