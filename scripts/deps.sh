@@ -29,7 +29,7 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 	dkms sparse bc bison flex libelf-dev iproute2 procps psmisc jq
-	openssl python3 util-linux gnuplot-nox
+	openssl python3 util-linux gnuplot-nox sqlite3
 )
 
 missing() {

@@ -7,7 +7,8 @@
 # checked against mosquitto first, then the same checks against kmqtt; then what only
 # kmqtt has: its counters, kmqttctl sessions, max_queued_bytes, queue_overflow
 # drop_oldest, the PUBACK that waits for kmqttd, sessions across kmqttd restarts
-# (SIGTERM, SIGKILL) and module reloads, persistent_client_expiration shown.
+# (SIGTERM, SIGKILL) and module reloads, persistent_client_expiration shown, and a
+# session expiring across a restart of kmqttd (the module kept loaded, and reloaded).
 # The raw client is tests/tools/mqtt-session.py: every exchange below is what it printed.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -413,6 +414,124 @@ check "5 messages of 301 bytes, limit 1000 bytes: all acknowledged" \
 out=$(cl $port sb connect:0 read:4:10 quiet:1 disconnect | nopid | short | lines)
 check "max_queued_bytes, drop_oldest: the last 3 delivered (got '$out')" \
 	test "$out" = "connack 1 0;publish d=0 q=1 r=0 sess/qb/x 3b292;publish d=0 q=1 r=0 sess/qb/x 4b292;publish d=0 q=1 r=0 sess/qb/x 5b292;"
+
+mark "persistent_client_expiration across a restart"
+# --- persistent_client_expiration 1h across a restart of kmqttd (store on). Two sessions
+# go offline with 2 QoS 1 messages queued each; with kmqttd stopped, the time each went
+# offline is moved back in the store with the sqlite3 shell, 2 hours for gone-MODE and
+# 30 minutes for stay-MODE. Started again, kmqttd must delete gone-MODE everywhere (its
+# memory, its store, the module) and keep stay-MODE whole. MODE kept: the module stays
+# loaded and still has both parked; reloaded: it is reloaded while kmqttd is stopped, and
+# kmqttd parks its offline sessions there again.
+db=$work/db/kmqtt.db
+sql() { sqlite3 -batch -cmd '.timeout 10000' "$db" "$@" 2>&1; }
+# stored CLIENTID: "SESSION-ROWS MESSAGE-ROWS" the store holds for it
+stored() {
+	sql "SELECT (SELECT count(*) FROM sessions WHERE client_id = CAST('$1' AS BLOB)) || ' ' ||
+		(SELECT count(*) FROM session_msgs WHERE client_id = CAST('$1' AS BLOB));"
+}
+offline_count() {
+	kmqttctl -j sessions 2>/dev/null | jq '[.daemon.sessions[]? | select(.state == "offline")] | length'
+}
+expiry_restart() {
+	local mode=$1 gone=gone-$1 stay=stay-$1 c out j p0 d0 pu0 ago_g ago_s secs
+	mark "expiry across a restart, module $mode"
+	for c in $gone $stay; do
+		out=$(cl $port $c connect:0 subscribe:"sess/x/$c/#":1 disconnect | lines)
+		check "[$mode] $c: clean session 0, subscribed at QoS 1 (got '$out')" \
+			test "$out" = "connack 0 0;suback 1 1;"
+		offline kmqtt $c
+		out=$(pubs $port pubw:sess/x/$c/t:${c}-1:1:1 pubw:sess/x/$c/t:${c}-2:1:2 | lines)
+		check "[$mode] 2 QoS 1 messages for the offline $c acknowledged (got '$out')" \
+			test "$out" = "connack 0 0;puback 1;puback 2;"
+	done
+	out="$(sess_get $gone state queued_messages), $(sess_get $stay state queued_messages)"
+	check "[$mode] kmqttctl -j sessions: both offline, 2 queued each (got '$out')" \
+		test "$out" = "offline 2, offline 2"
+	p0=$(mcount sessions_parked)
+	d0=$(mcount sessions_discarded)
+	stop_daemon
+	out="$(stored $gone), $(stored $stay)"
+	check "[$mode] kmqttd stopped: the store holds both sessions and 2 messages each (got '$out')" \
+		test "$out" = "1 2, 1 2"
+	if [ "$mode" = reloaded ]; then
+		check "[$mode] rmmod" rmmod kmqtt
+		check "[$mode] insmod" insmod "$KO"
+	fi
+	out=$(sql "UPDATE sessions SET offline_since = offline_since - 7200
+			WHERE client_id = CAST('$gone' AS BLOB); SELECT changes();
+		   UPDATE sessions SET offline_since = offline_since - 1800
+			WHERE client_id = CAST('$stay' AS BLOB); SELECT changes();
+		   SELECT $(date +%s) - offline_since FROM sessions
+			WHERE client_id IN (CAST('$gone' AS BLOB), CAST('$stay' AS BLOB))
+			ORDER BY client_id;" | lines)
+	IFS=';' read -r _ _ ago_g ago_s <<<"$out"
+	check "[$mode] sqlite3: offline_since moved back, $gone offline 2 h, $stay 30 min ago (got '$out')" \
+		eval '[[ "$out" =~ ^1\;1\;[0-9]+\;[0-9]+\;$ ]] &&
+			[ "$ago_g" -ge 7200 ] && [ "$ago_g" -lt 7500 ] &&
+			[ "$ago_s" -ge 1800 ] && [ "$ago_s" -lt 2100 ]'
+	start_daemon "$work/kmqttd2.conf"
+	check "[$mode] kmqttd restarts (persistent_client_expiration 1h)" up
+	# A new kmqttd: its counters start at 0.
+	wait_for 30 eval '[ "$(dcount sessions_expired)" -gt 0 ]'
+	out=$(dcount sessions_expired)
+	check "[$mode] the new kmqttd's sessions_expired counted one expiry ($out)" test "$out" = 1
+	out=$(grep -E "session of client $gone expired \(offline for [0-9]+ s, 2 message\(s\) queued\)" "$dlog")
+	secs=$(sed -E 's/.*offline for ([0-9]+) s.*/\1/' <<<"$out")
+	check "[$mode] kmqttd logged it, offline for over 2 h (got '$out')" \
+		eval '[ "$(wc -l <<<"$out")" = 1 ] && [ "${secs:-0}" -ge 7200 ]'
+	check "[$mode] no expiry logged for $stay" eval '! grep -q "client $stay expired" "$dlog"'
+	j=$(sess_json $gone)
+	check "[$mode] kmqttctl -j sessions no longer lists $gone (got $j)" test "$j" = null
+	j=$(sess_json $stay)
+	check "[$mode] $stay is listed offline, 1 subscription, 2 queued, expiring in about 30 min (got $j)" \
+		eval '[ "$(jq -r "\"\(.state) \(.subscriptions) \(.queued_messages)\"" <<<"$j")" = "offline 1 2" ] &&
+			[ "$(jq -r .expires_in <<<"$j")" -gt 1400 ] &&
+			[ "$(jq -r .expires_in <<<"$j")" -le 1800 ]'
+	wait_for 20 eval '[ "$(stored $gone)" = "0 0" ]'
+	out="$(stored $gone), $(stored $stay)"
+	check "[$mode] the store no longer holds $gone nor its messages, $stay with its 2 (got '$out')" \
+		test "$out" = "0 0, 1 2"
+	if [ "$mode" = kept ]; then
+		out="$(mcount sessions_parked) $(mcount sessions_discarded)"
+		check "[$mode] module: one parked session fewer ($p0 -> ${out% *}), one discarded ($d0 -> ${out#* })" \
+			test "$out" = "$((p0 - 1)) $((d0 + 1))"
+	fi
+	out="$(mcount sessions_parked) $(offline_count)"
+	check "[$mode] module: as many sessions parked as kmqttd has offline (parked, offline: $out)" \
+		test "${out% *}" = "${out#* }"
+	if [ "$mode" = reloaded ]; then
+		# The new module had none: kmqttd parked its offline sessions there, but not the
+		# expired one only to discard it again.
+		out="$(dcount sessions_restored) $(offline_count) $(mcount sessions_discarded)"
+		check "[$mode] restored in the new module: every offline session, not $gone (restored, offline, module discarded: $out)" \
+			eval '[ "$(cut -d" " -f1 <<<"$out")" = "$(cut -d" " -f2 <<<"$out")" ] &&
+				[ "$(cut -d" " -f3 <<<"$out")" = 0 ]'
+	fi
+	# Were gone-MODE still parked in the module, this would be handed to kmqttd for it.
+	pu0=$(mcount session_msgs_punted)
+	out=$(pubs $port pubw:sess/x/$gone/t:late:1:1 | lines)
+	check "[$mode] a QoS 1 message to $gone's old topic is acknowledged (got '$out')" \
+		test "$out" = "connack 0 0;puback 1;"
+	out="$(($(mcount session_msgs_punted) - pu0)) $(sess_json $gone)"
+	check "[$mode] ... nothing handed over for $gone, no session for it again (punted, entry: $out)" \
+		test "$out" = "0 null"
+	out=$(cl $port $gone connect:0 quiet:2 disconnect | lines)
+	check "[$mode] $gone reconnects with clean session 0: session present 0, none of its old messages (got '$out')" \
+		test "$out" = "connack 0 0;"
+	offline kmqtt $gone
+	out=$(sess_get $gone subscriptions queued_messages)
+	check "[$mode] $gone's new session has no subscription, nothing queued (got '$out')" test "$out" = "0 0"
+	out=$(cl $port $stay connect:0 read:3:15 quiet:1 disconnect | nopid | lines)
+	check "[$mode] $stay reconnects: session present 1, its 2 messages in order (got '$out')" \
+		test "$out" = "connack 1 0;publish d=0 q=1 r=0 sess/x/$stay/t $stay-1;publish d=0 q=1 r=0 sess/x/$stay/t $stay-2;"
+	wait_for 20 eval '[ "$(stored $stay)" = "1 0" ]'
+	out=$(stored $stay)
+	check "[$mode] the delivered messages are gone from the store, the session kept (got '$out')" \
+		test "$out" = "1 0"
+}
+expiry_restart kept
+expiry_restart reloaded
 stop_daemon
 
 check "final rmmod" rmmod kmqtt

@@ -692,7 +692,9 @@ static void offline_if_unseen(void *ctx, struct sess *s)
 /*
  * An offline session the module may not have (it was reloaded, the machine rebooted):
  * park it there, so that what is published for it from now on is handed over and stored
- * rather than acknowledged for nobody. The module refuses one it has (-EEXIST).
+ * rather than acknowledged for nobody. The module refuses one it has (-EEXIST). One that
+ * has expired is left to the sweep (at start-up it runs right after this): parked, it
+ * would be discarded again at once, and counted as restored.
  */
 static void park_in_module(void *ctx, struct sess *s)
 {
@@ -702,7 +704,8 @@ static void park_in_module(void *ctx, struct sess *s)
 	char pid[96];
 	int ret;
 
-	if (!s->offline_since || s->handoff || d->link != MODULE_REGISTERED)
+	if (!s->offline_since || s->handoff || d->link != MODULE_REGISTERED ||
+	    sess_expired(s, now_s(), d->conf.persistent_client_expiration))
 		return;
 	for (uint32_t i = 0; i < n; i++)
 		subs[i] = (struct kmq_sub){ .filter = s->subs[i].filter, .len = s->subs[i].len,
