@@ -244,7 +244,7 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 				t->inflight = false;
 			}
 			/* Off the list first: once handed over, a confirmation may free it. */
-			if (!kmqtt_session_punt_owed(c, t)) {
+			if (!kmqtt_session_punt(c, t, NULL)) {
 				list_add(&t->node, &owed);
 				refused = true;
 				break;
@@ -261,20 +261,23 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 }
 
 /*
- * The daemon went away before confirming the owed message @t of the parked session @c:
- * @c holds it again, ahead of what it holds (hand-overs are made oldest first and taken
- * back in the same order, so it goes behind the ones taken back before it). A session
- * taken up or ended meanwhile does not want it: the daemon had it when that happened.
+ * The daemon went away before confirming the message @t handed over for the parked
+ * session @c: @c holds it again, in hand-over order among those it took back, ahead of
+ * what it held before (never handed over: newer). Returns true if it is held, or nobody
+ * wants it any more (the session ended); false if the session was taken up by a new
+ * connection meanwhile: the daemon had the message then and delivered it, or not.
  */
-void kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t)
+bool kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t)
 {
 	struct kmqtt_tx *pos;
+	bool ended;
 
 	spin_lock_bh(&c->tx_lock);
 	if (c->taken_by || test_bit(KMQTT_CONN_DISCARDED, &c->flags)) {
+		ended = !c->taken_by;
 		spin_unlock_bh(&c->tx_lock);
 		kmqtt_tx_free(t);
-		return;
+		return ended;
 	}
 	list_for_each_entry(pos, &c->txq, node)
 		if (!pos->owed_seq || pos->owed_seq > t->owed_seq)
@@ -283,14 +286,15 @@ void kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t)
 	c->txq_len++;
 	spin_unlock_bh(&c->tx_lock);
 	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_TAKEN_BACK);
+	return true;
 }
 
 /*
  * A daemon that registered again parks its stored sessions; @c is one the module still
- * has. Free what @c holds that the daemon stored (owed number up to @stored), hand it the
- * rest again, in order; what it refuses stays.
+ * has. Hand it what @c holds, in order (numbered ones keep their number: the daemon knows
+ * those it stored already); what it refuses stays.
  */
-static void kmqtt_session_hand_back(struct kmqtt_conn *c, u64 stored)
+static void kmqtt_session_hand_back(struct kmqtt_conn *c)
 {
 	struct kmqtt_tx *t, *tmp;
 	LIST_HEAD(owed);
@@ -306,12 +310,7 @@ static void kmqtt_session_hand_back(struct kmqtt_conn *c, u64 stored)
 
 	list_for_each_entry_safe(t, tmp, &owed, node) {
 		list_del(&t->node);
-		if (t->owed_seq && t->owed_seq <= stored) {
-			kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_ALREADY_STORED);
-			kmqtt_tx_free(t);
-			continue;
-		}
-		if (!kmqtt_session_punt_owed(c, t)) {
+		if (!kmqtt_session_punt(c, t, NULL)) {
 			list_add(&t->node, &owed);
 			break;
 		}
@@ -591,13 +590,26 @@ bool kmqtt_conn_parked_deliver(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos
 			       struct kmqtt_ack *ack)
 {
 	struct kmqtt_conn *to;
+	struct kmqtt_tx *t;
 
 	spin_lock_bh(&c->tx_lock);
 	to = c->taken_by;
 	spin_unlock_bh(&c->tx_lock);
 	if (to)
 		return kmqtt_conn_enqueue(to, m, qos) >= 0;
-	return kmqtt_session_punt(c, m, qos, 0, 0, ack);
+	t = kmqtt_tx_alloc(GFP_KERNEL_ACCOUNT);
+	if (!t) {
+		kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+		kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_REFUSED);
+		return false;
+	}
+	refcount_inc(&m->ref);
+	t->msg = m;
+	t->qos = qos;
+	if (kmqtt_session_punt(c, t, ack))
+		return true;
+	kmqtt_tx_free(t);
+	return false;
 }
 
 /*
@@ -1691,7 +1703,7 @@ int kmqtt_conn_resumed(u64 id)
 }
 
 int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
-		      u64 max_store_id, u64 owed_stored)
+		      u64 max_store_id)
 {
 	u32 hash = jhash(client_id, strlen(client_id), 0);
 	struct kmqtt_conn *c, *o;
@@ -1741,7 +1753,7 @@ int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
 		if (!test_bit(KMQTT_CONN_PARKED, &o->flags) || !kmqtt_conn_get(o))
 			goto unlock;
 		mutex_unlock(&kmqtt_conns_lock);
-		kmqtt_session_hand_back(o, owed_stored);
+		kmqtt_session_hand_back(o);
 		kmqtt_conn_put(o);
 		goto free;
 	}

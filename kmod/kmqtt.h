@@ -282,7 +282,7 @@ int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
 int kmqtt_conn_resumed(u64 id);
 int kmqtt_session_del(const char *client_id);
 int kmqtt_session_add(const char *client_id, const struct kmqtt_conn_params *p,
-		      u64 max_store_id, u64 owed_stored);
+		      u64 max_store_id);
 void kmqtt_conns_release_holds(void);
 void kmqtt_msg_put(struct kmqtt_msg *m);
 /* A message of one reference with a new seq, topic and payload to be filled in. */
@@ -299,19 +299,15 @@ void kmqtt_conn_ack_late(struct kmqtt_conn *c, u8 qos, u16 pid);
 bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
 		       struct kmqtt_ack *ack);
 /*
- * Hand a message of the parked session @c to the daemon (@m NULL: a PUBREL of @pid).
- * @flags: enum kmqtt_msg_flags. @ack: the publisher's tracker or NULL.
+ * Hand the message @t of the parked session @c to the daemon: a new one (@ack: the
+ * publisher's tracker, or NULL) or one the ended connection still owed its client (DUP
+ * with its packet id; released: a PUBREL). True: the hand-over owns @t until the daemon
+ * confirms it (then it is freed) or goes away (then @c takes it back with
+ * kmqtt_session_take_back()). False: refused, @t is still the caller's.
  */
-bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
-			u16 pid, struct kmqtt_ack *ack);
-/*
- * Hand the owed message @t of the parked session @c to the daemon. True: the hand-over
- * owns @t until the daemon confirms it (then it is freed) or goes away (then it goes
- * back to @c with kmqtt_session_take_back()). False: @t is still the caller's.
- */
-bool kmqtt_session_punt_owed(struct kmqtt_conn *c, struct kmqtt_tx *t);
-/* conn.c: an owed message the daemon did not confirm, back into the parked session. */
-void kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t);
+bool kmqtt_session_punt(struct kmqtt_conn *c, struct kmqtt_tx *t, struct kmqtt_ack *ack);
+/* conn.c: a message the daemon did not confirm, back into the parked session. */
+bool kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t);
 void kmqtt_tx_free(struct kmqtt_tx *t);
 /* retain.c: the next owed-message number, and the floor a daemon asks for. */
 u64 kmqtt_owed_seq_next(void);

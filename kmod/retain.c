@@ -27,7 +27,7 @@
 struct kmqtt_punt {
 	struct list_head node;	/* on a list being flushed */
 	struct kmqtt_ack *ack;	/* the publisher's tracker, NULL if nobody waits */
-	struct kmqtt_tx *owed;	/* an owed message, kept until confirmed */
+	struct kmqtt_tx *owed;	/* a session's message, kept until confirmed */
 	struct kmqtt_conn *sess;	/* ... and its parked session, with a reference */
 	u32 bytes;
 	bool session;		/* KMQTT_CMD_SESSION_MSG, else KMQTT_CMD_RETAIN */
@@ -106,17 +106,20 @@ static struct kmqtt_punt *kmqtt_punt_take(u32 id)
 /* The hand-over is over: confirmed (@ok) or not; the publisher's tracker is told. */
 static void kmqtt_punt_end(struct kmqtt_punt *e, bool ok)
 {
-	if (e->ack) {
-		if (!ok)
-			WRITE_ONCE(e->ack->failed, true);
-		kmqtt_ack_put(e->ack);
-	}
+	bool held = ok;
+
+	/* A session's message not confirmed is held by its parked session again first. */
 	if (e->owed) {
 		if (ok)
 			kmqtt_tx_free(e->owed);
 		else
-			kmqtt_session_take_back(e->sess, e->owed);
+			held = kmqtt_session_take_back(e->sess, e->owed);
 		kmqtt_conn_put(e->sess);
+	}
+	if (e->ack) {
+		if (!held)
+			WRITE_ONCE(e->ack->failed, true);
+		kmqtt_ack_put(e->ack);
 	}
 	kfree(e);
 }
@@ -223,10 +226,11 @@ refused:
 	return false;
 }
 
-static bool __kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos,
-				 u32 flags, u16 pid, struct kmqtt_ack *ack, struct kmqtt_tx *owed)
+bool kmqtt_session_punt(struct kmqtt_conn *c, struct kmqtt_tx *t, struct kmqtt_ack *ack)
 {
+	const struct kmqtt_msg *m = t->released ? NULL : t->msg;
 	u32 tlen = m ? m->topic_len : 0, plen = m ? m->payload_len : 0;
+	u32 flags = t->released ? KMQTT_MSG_F_PUBREL : t->dup ? KMQTT_MSG_F_DUP : 0;
 	struct kmqtt_punt *e;
 	struct sk_buff *msg;
 	u32 portid, id;
@@ -247,17 +251,14 @@ static bool __kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m
 		kfree(e);
 		goto nomem;
 	}
-	if (owed) {
-		/* The parked session outlives the hand-over: it may take the message back. */
-		kref_get(&c->ref);
-		e->sess = c;
-		e->owed = owed;
-		if (!owed->owed_seq)
-			owed->owed_seq = kmqtt_owed_seq_next();
-	}
+	/* The parked session outlives the hand-over: it may have to take the message back. */
+	kref_get(&c->ref);
+	e->sess = c;
+	e->owed = t;
+	if (!t->owed_seq)
+		t->owed_seq = kmqtt_owed_seq_next();
 	if (kmqtt_punt_add(e, &id)) {
-		if (e->sess)
-			kmqtt_conn_put(e->sess);
+		kmqtt_conn_put(c);
 		kfree(e);
 		nlmsg_free(msg);
 		goto refused;
@@ -266,10 +267,10 @@ static bool __kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m
 	if (!hdr || nla_put_u32(msg, KMQTT_A_PUNT_ID, id) ||
 	    nla_put_string(msg, KMQTT_A_CLIENT_ID, c->client_id) ||
 	    (m && nla_put(msg, KMQTT_A_TOPIC, tlen, m->data)) ||
-	    nla_put_u8(msg, KMQTT_A_QOS, qos) ||
+	    nla_put_u8(msg, KMQTT_A_QOS, t->qos) ||
 	    nla_put_u32(msg, KMQTT_A_FLAGS, flags) ||
-	    (pid && nla_put_u16(msg, KMQTT_A_PACKET_ID, pid)) ||
-	    (owed && nla_put_u64_64bit(msg, KMQTT_A_OWED_SEQ, owed->owed_seq, KMQTT_A_PAD)) ||
+	    (t->pid && nla_put_u16(msg, KMQTT_A_PACKET_ID, t->pid)) ||
+	    nla_put_u64_64bit(msg, KMQTT_A_OWED_SEQ, t->owed_seq, KMQTT_A_PAD) ||
 	    (m && kmqtt_put_payload(msg, m->data + tlen, plen))) {
 		nlmsg_free(msg);
 		goto unwind;
@@ -288,21 +289,6 @@ nomem:
 refused:
 	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_REFUSED);
 	return false;
-}
-
-bool kmqtt_session_punt(struct kmqtt_conn *c, const struct kmqtt_msg *m, u8 qos, u32 flags,
-			u16 pid, struct kmqtt_ack *ack)
-{
-	return __kmqtt_session_punt(c, m, qos, flags, pid, ack, NULL);
-}
-
-bool kmqtt_session_punt_owed(struct kmqtt_conn *c, struct kmqtt_tx *t)
-{
-	/* [MQTT-4.4.0-1]: a message sent before is resent with its packet id and DUP. */
-	if (t->released)
-		return __kmqtt_session_punt(c, NULL, 2, KMQTT_MSG_F_PUBREL, t->pid, NULL, t);
-	return __kmqtt_session_punt(c, t->msg, t->qos, t->dup ? KMQTT_MSG_F_DUP : 0, t->pid,
-				    NULL, t);
 }
 
 bool kmqtt_session_parked_event(struct kmqtt_conn *c)
@@ -556,7 +542,7 @@ int kmqtt_nl_session_resumed(struct sk_buff *skb, struct genl_info *info)
 int kmqtt_nl_session_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kmqtt_conn_params p = {};
-	u64 max = 0, stored = 0;
+	u64 max = 0;
 
 	kmqtt_stat_inc(KMQTT_STAT_NL_REQUESTS);
 	if (!kmqtt_nl_is_daemon(info)) {
@@ -572,9 +558,7 @@ int kmqtt_nl_session_add(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	if (info->attrs[KMQTT_A_STORE_ID])
 		max = nla_get_u64(info->attrs[KMQTT_A_STORE_ID]);
-	if (info->attrs[KMQTT_A_OWED_SEQ])
-		stored = nla_get_u64(info->attrs[KMQTT_A_OWED_SEQ]);
-	return kmqtt_session_add(nla_data(info->attrs[KMQTT_A_CLIENT_ID]), &p, max, stored);
+	return kmqtt_session_add(nla_data(info->attrs[KMQTT_A_CLIENT_ID]), &p, max);
 }
 
 int kmqtt_nl_session_del(struct sk_buff *skb, struct genl_info *info)
@@ -595,7 +579,7 @@ static void kmqtt_retain_flush(bool stop)
 	struct kmqtt_punt *e;
 	unsigned long id;
 	struct kmqtt_punt *tmp;
-	u32 n = 0, ns = 0, no = 0;
+	u32 n = 0, ns = 0;
 	LIST_HEAD(ends);
 
 	mutex_lock(&kmqtt_punt_lock);
@@ -603,9 +587,7 @@ static void kmqtt_retain_flush(bool stop)
 		kmqtt_punt_stopping = true;
 	xa_for_each(&kmqtt_punts, id, e) {
 		xa_erase(&kmqtt_punts, id);
-		if (e->owed)
-			no++;
-		else if (e->session)
+		if (e->session)
 			ns++;
 		list_add_tail(&e->node, &ends);
 		n++;
@@ -614,8 +596,7 @@ static void kmqtt_retain_flush(bool stop)
 	kmqtt_punt_bytes = 0;
 	wake_up_all(&kmqtt_punt_wq);
 	mutex_unlock(&kmqtt_punt_lock);
-	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n - ns - no);
-	kmqtt_stat_add(KMQTT_STAT_SESSION_MSGS_REFUSED, ns);
+	kmqtt_stat_add(KMQTT_STAT_RETAIN_NOT_STORED, n - ns);
 	kmqtt_stat_add(KMQTT_STAT_RETAIN_PENDING, -(u64)n);
 	/*
 	 * Outside the lock: the last reference on a tracker may look up a connection. In
@@ -623,14 +604,11 @@ static void kmqtt_retain_flush(bool stop)
 	 */
 	list_for_each_entry_safe(e, tmp, &ends, node)
 		kmqtt_punt_end(e, false);
-	if (n - ns - no)
+	if (n - ns)
 		pr_warn("%u retained messages were not confirmed by the daemon: not stored\n",
-			n - ns - no);
-	if (no)
-		pr_warn("%u owed session messages were not confirmed by the daemon: kept by the module\n",
-			no);
+			n - ns);
 	if (ns)
-		pr_warn("%u session messages were not confirmed by the daemon: their publishers are not acknowledged\n",
+		pr_warn("%u session messages were not confirmed by the daemon: kept by their parked sessions\n",
 			ns);
 }
 

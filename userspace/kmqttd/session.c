@@ -347,17 +347,6 @@ void session_on_parked(struct kmqttd *d, const struct kmq_event *ev)
 		  pid_of(s->client_id, pid, sizeof(pid)), s->n_subs, s->n_qos2);
 }
 
-/* The highest owed-message number queued for @s; 0: none. */
-static uint64_t owed_max(const struct sess *s)
-{
-	uint64_t max = 0;
-
-	for (const struct smsg *m = s->head; m; m = m->next)
-		if (m->owed_seq > max)
-			max = m->owed_seq;
-	return max;
-}
-
 static bool owed_queued(const struct sess *s, uint64_t owed_seq)
 {
 	for (const struct smsg *m = s->head; m; m = m->next)
@@ -368,10 +357,10 @@ static bool owed_queued(const struct sess *s, uint64_t owed_seq)
 
 static void owed_max_of(void *ctx, struct sess *s)
 {
-	uint64_t *max = ctx, v = owed_max(s);
+	uint64_t *max = ctx;
 
-	if (v > *max)
-		*max = v;
+	if (s->owed_hi > *max)
+		*max = s->owed_hi;
 }
 
 uint64_t session_owed_max(struct kmqttd *d)
@@ -410,10 +399,10 @@ void session_on_msg(struct kmqttd *d, const struct kmq_event *ev)
 		store_session(d, s);
 	}
 	/*
-	 * An owed message the module hands over again (a kmqttd before this one died before
+	 * A message the module hands over again (a kmqttd before this one died before
 	 * confirming it) that this one loaded from the store: it is held, not queued twice.
 	 */
-	if (in.owed_seq && owed_queued(s, in.owed_seq)) {
+	if (in.owed_seq && in.owed_seq <= s->owed_hi && owed_queued(s, in.owed_seq)) {
 		d->stats[DS_SESSION_OWED_KNOWN]++;
 		confirm(d, ev->punt_id);
 		return;
@@ -710,7 +699,7 @@ static void park_in_module(void *ctx, struct sess *s)
 	for (uint32_t i = 0; i < n; i++)
 		subs[i] = (struct kmq_sub){ .filter = s->subs[i].filter, .len = s->subs[i].len,
 					    .qos = s->subs[i].qos };
-	ret = kmq_nl_session_add(&d->nl, s->client_id, subs, n, s->qos2, s->n_qos2, owed_max(s));
+	ret = kmq_nl_session_add(&d->nl, s->client_id, subs, n, s->qos2, s->n_qos2);
 	if (!ret) {
 		d->stats[DS_SESSIONS_RESTORED]++;
 		log_debug("session of client %s parked in kmqtt.ko (%u subscription(s))",

@@ -261,6 +261,8 @@ enum sess_enq sess_enqueue(struct sesstab *t, struct sess *s, const struct smsg_
 	m->payload_len = in->payload_len;
 	m->packet_id = in->packet_id;
 	m->owed_seq = in->owed_seq;
+	if (m->owed_seq > s->owed_hi)
+		s->owed_hi = m->owed_seq;
 	m->flags = in->flags;
 	m->qos = in->qos;
 	if (in->topic_len)

@@ -59,6 +59,7 @@ struct sess {
 	uint64_t bytes;		/* topics and payloads queued */
 	int64_t offline_since;	/* seconds since the epoch; 0: online */
 	uint64_t conn_id;	/* the connection while online (0: not known) */
+	uint64_t owed_hi;	/* the highest hand-over number ever queued (owed_seq) */
 	bool handoff;		/* a CONN_NEW for it is under way */
 	bool delivering;	/* its queue is being delivered to a connection */
 };

@@ -61,7 +61,6 @@ static const char *const stat_names[KMQTT_STAT_MAX + 1] = {
 	[KMQTT_STAT_SESSION_MSGS_REFUSED] = "session_msgs_refused",
 	[KMQTT_STAT_SESSION_QOS0_DROPPED] = "session_qos0_dropped",
 	[KMQTT_STAT_SESSION_MSGS_TAKEN_BACK] = "session_msgs_taken_back",
-	[KMQTT_STAT_SESSION_MSGS_ALREADY_STORED] = "session_msgs_already_stored",
 };
 
 const char *kmq_stat_name(int stat)
@@ -709,8 +708,7 @@ static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
 }
 
 int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct kmq_sub *subs,
-		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2,
-		       uint64_t owed_seq)
+		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2)
 {
 	struct kmq_conn_new p = { .client_id = client_id, .subs = subs, .n_subs = n_subs,
 				  .qos2_ids = qos2_ids, .n_qos2 = n_qos2 };
@@ -722,8 +720,7 @@ int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct km
 	msg = nl_new_flags(nl, KMQTT_CMD_SESSION_ADD, NLM_F_REQUEST | NLM_F_ACK, size);
 	if (!msg)
 		return -ENOMEM;
-	if (nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id) || put_session(msg, &p) ||
-	    (owed_seq && nla_put_u64(msg, KMQTT_A_OWED_SEQ, owed_seq))) {
+	if (nla_put_string(msg, KMQTT_A_CLIENT_ID, client_id) || put_session(msg, &p)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

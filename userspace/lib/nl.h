@@ -66,7 +66,7 @@ struct kmq_event {
 	uint32_t payload_len;
 	uint32_t flags;		/* SESSION_MSG: enum kmqtt_msg_flags */
 	uint16_t packet_id;	/* SESSION_MSG: 0 when absent */
-	uint64_t owed_seq;	/* SESSION_MSG: an owed message's number; 0: not owed */
+	uint64_t owed_seq;	/* SESSION_MSG: the hand-over's number (KMQTT_A_OWED_SEQ) */
 	/* SESSION_PARKED: the complete state of the session. */
 	const struct kmq_sub *subs;
 	uint32_t n_subs;
@@ -163,12 +163,10 @@ int kmq_nl_status(struct kmq_nl *nl, struct kmq_status *st);
  * Daemon socket: park a stored session in a module that does not have it (after a
  * reload), so that messages for it are handed over before its client returns. -EEXIST:
  * the module has a connection or a parked session of that client id; a parked one first
- * frees the owed messages it kept that are numbered up to @owed_seq (the daemon stored
- * them) and hands the rest over again.
+ * hands over again the messages it holds (SESSION_MSG events).
  */
 int kmq_nl_session_add(struct kmq_nl *nl, const char *client_id, const struct kmq_sub *subs,
-		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2,
-		       uint64_t owed_seq);
+		       uint32_t n_subs, const uint16_t *qos2_ids, uint32_t n_qos2);
 int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *id,
 		    uint32_t *flags);
 /* Dump every connection to @fn; a non-zero return from @fn stops (and is returned). */

@@ -27,7 +27,7 @@
  *    KMQTT_A_FLAGS: NLA_U32, optional, 0 or a combination of enum kmqtt_register_flags
  *    KMQTT_A_OWED_SEQ: NLA_U64, optional: the highest KMQTT_A_OWED_SEQ the daemon holds
  *                      in its store (see "Persistent sessions"); the module numbers
- *                      the owed messages it hands over from then on above it
+ *                      the session messages it hands over from then on above it
  *
  * KMQTT_CMD_DAEMON_UNREGISTER
  * ---------------------------
@@ -271,21 +271,23 @@
  *    KMQTT_A_QOS: NLA_U8, 1 or 2: the QoS to deliver it with
  *    KMQTT_A_FLAGS: NLA_U32, enum kmqtt_msg_flags (DUP, PUBREL)
  *    KMQTT_A_PACKET_ID: NLA_U16, optional: the packet id it was sent with
- *    KMQTT_A_OWED_SEQ: NLA_U64, only on a message the ended connection still owed: its
- *                      number, increasing in hand-over order for as long as the daemon
- *                      holds any (see KMQTT_CMD_DAEMON_REGISTER). The daemon stores it
- *                      with the message.
+ *    KMQTT_A_OWED_SEQ: NLA_U64, the hand-over's number, unique for as long as the daemon
+ *                      holds any (never below what it said at KMQTT_CMD_DAEMON_REGISTER;
+ *                      a message handed over again keeps its number). The daemon stores
+ *                      it with the message and must not queue a number it holds twice:
+ *                      it confirms such a copy at once.
  * Hand-overs share the limits of retained ones (KMQTT_MAX_RETAIN_PENDING...); one that
  * cannot be made (no daemon, limits) is counted in KMQTT_STAT_SESSION_MSGS_REFUSED: a new
  * message then gets no PUBACK (PUBREC) from the module, a message the ended connection
  * still owed stays with the parked session in the module's memory and goes to the client
  * first when it comes back (or to the daemon with KMQTT_CMD_SESSION_ADD, below).
  *
- * The publishers of an owed message were acknowledged long ago, so the module keeps it
- * until the daemon confirmed it (KMQTT_CMD_RETAIN_STORED). When the daemon goes away
- * first, the module takes back every owed message not confirmed, in order, into the
- * parked session (KMQTT_STAT_SESSION_MSGS_TAKEN_BACK); the daemon may still have
- * committed some of them before it died, which is what KMQTT_A_OWED_SEQ is for.
+ * The module keeps every message it handed over for a session until the daemon confirmed
+ * it (KMQTT_CMD_RETAIN_STORED). When the daemon goes away first, the parked session takes
+ * back every message not confirmed, in hand-over order (KMQTT_STAT_SESSION_MSGS_TAKEN_BACK),
+ * and the publishers waiting for those are acknowledged: the session holds the message
+ * as an online subscriber's queue would. The daemon may have committed some of them
+ * before it died; it recognises them by their KMQTT_A_OWED_SEQ when they come again.
  *
  * When a persistent connection with the same client id is handed over, the module moves
  * the parked session to it (subscriptions, QoS 2 ids, messages it still holds) and sets
@@ -304,14 +306,12 @@
  * KMQTT_CMD_SESSION_ADD (daemon only) parks a session the daemon stored, after the
  * module was (re)loaded, so that messages for it are handed over before its client comes
  * back: KMQTT_A_CLIENT_ID, KMQTT_A_SUBS, KMQTT_A_QOS2_IDS as in KMQTT_CMD_CONN_NEW,
- * KMQTT_A_STORE_ID (optional, the highest stored message id delivered), KMQTT_A_OWED_SEQ
- * (optional, the highest owed-message number the daemon stored for the session). -EEXIST
- * if a connection or a parked session of that client id exists. Such a session has no ACL
+ * KMQTT_A_STORE_ID (optional, the highest stored message id delivered). -EEXIST if a
+ * connection or a parked session of that client id exists. Such a session has no ACL
  * until its client connects (the daemon's delivery is checked against the client's).
- * If it is a parked session that still holds owed messages (the daemon was away or
- * died before confirming them), the module first frees those numbered up to
- * KMQTT_A_OWED_SEQ (the daemon has them: KMQTT_STAT_SESSION_MSGS_ALREADY_STORED) and
- * hands the others over again, in order, as KMQTT_CMD_SESSION_MSG; then answers -EEXIST.
+ * If it is a parked session that holds messages (the daemon was away when it was parked,
+ * or died before confirming them), the module first hands them over, in order, as
+ * KMQTT_CMD_SESSION_MSG; then answers -EEXIST.
  *
  * At most KMQTT_MAX_PARKED sessions are parked; beyond that a persistent connection that
  * ends is discarded like a clean one (KMQTT_STAT_SESSIONS_DISCARDED).
@@ -594,8 +594,7 @@ enum kmqtt_stat {
 	KMQTT_STAT_SESSION_MSGS_STORED,	/* ... and confirmed by it */
 	KMQTT_STAT_SESSION_MSGS_REFUSED,	/* ... that could not be handed over */
 	KMQTT_STAT_SESSION_QOS0_DROPPED,	/* QoS 0 messages not kept for a parked session */
-	KMQTT_STAT_SESSION_MSGS_TAKEN_BACK,	/* owed messages not confirmed: kept again */
-	KMQTT_STAT_SESSION_MSGS_ALREADY_STORED,	/* ... found in the daemon's store: freed */
+	KMQTT_STAT_SESSION_MSGS_TAKEN_BACK,	/* hand-overs not confirmed: kept again */
 	__KMQTT_STAT_MAX
 };
 
