@@ -465,6 +465,7 @@ static void bye_done(struct conn *c)
 
 	conn_close(c);
 	if (c->sess == SESS_PURGE) {
+		c->state = CS_NEW;	/* so that failing to connect again is a set-up failure */
 		c->sess = SESS_SUBSCRIBE;
 		w->restart[w->nrestart++] = c;
 		return;
@@ -686,6 +687,7 @@ static void start_connects(struct worker *w)
 		struct conn *c = &w->conns[w->next_start++];
 
 		if (c->state == CS_NEW || (c->state == CS_PARKED && w->resuming)) {
+			c->state = CS_NEW;	/* failing to connect: a set-up failure */
 			w->connecting++;
 			conn_start(c);
 		}
