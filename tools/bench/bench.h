@@ -64,6 +64,15 @@ struct client {
 	uint32_t fan;		/* subscribers that receive each message */
 	/* ROLE_SUB: it receives the publishers with ids in [src_lo, src_hi) */
 	uint32_t src_lo, src_hi;
+	/*
+	 * ROLE_SUB of the offline scenario: a persistent session (clean session 0) under the
+	 * fixed identifier @client_id. Set-up purges any session of that name (a clean
+	 * session 1 CONNECT, DISCONNECT), then CONNECT with clean session 0, SUBSCRIBE,
+	 * DISCONNECT: the subscriber is then "parked" (offline) until ctl.resume, when it
+	 * connects again with clean session 0 and no SUBSCRIBE.
+	 */
+	bool persistent;
+	char *client_id;	/* NULL: <prefix><pid>-<thread>-<n> */
 };
 
 struct class_info {
@@ -84,6 +93,8 @@ struct scenario {
 	double base_rate;	/* sum of the publishers' rates at scale 1 */
 	uint32_t max_payload;
 	bool traffic;		/* false: idle */
+	bool offline;		/* the offline scenario: count-driven, see kmqtt-bench.c */
+	uint32_t nsub;
 };
 
 /* Options (kmqtt-bench.c fills it; everyone reads it). */
@@ -92,6 +103,7 @@ struct opts {
 	bool tls, insecure, raw, search, idle_sub;
 	const char *cafile, *cert, *key;
 	uint32_t n;
+	uint32_t messages;	/* offline: messages per publisher */
 	int qos;		/* -1: not given */
 	uint32_t size;
 	double rate;		/* 0: not given */
@@ -143,6 +155,13 @@ struct stats {
 	uint64_t pings, pongs;
 	uint64_t disconnects;
 	uint64_t msgs_out, msgs_in, bytes_out, bytes_in;
+	/* offline */
+	uint64_t acked;		/* QoS 1/2 PUBLISHes completed (PUBACK, PUBCOMP) */
+	uint64_t last_ack_ns, last_rx_ns;	/* the last completion, measured delivery */
+	uint64_t sess_present;	/* resumed sessions: CONNACK session present 1 */
+	uint64_t sess_absent;	/* ... session present 0: the session was lost (error) */
+	uint64_t sess_stale;	/* a session survived the purge (session present 1 on the
+				 * first clean session 0 CONNECT: error) */
 	struct stats_cls c[NCLASS_MAX];
 };
 
@@ -157,6 +176,8 @@ struct live {
 	uint64_t collected;	/* step whose stats sit in the worker's result */
 	uint64_t lost_conns;	/* connections that went away after being ready */
 	uint64_t pings, pongs;
+	uint64_t resumed;	/* offline: parked subscribers connected again */
+	uint64_t acked, last_ack_ns, last_rx_ns;	/* offline: see struct stats */
 };
 
 /* Control block: written by the main thread, read by the workers. */
@@ -165,6 +186,9 @@ struct ctl {
 	uint64_t origin;	/* schedule origin of the step (ns) */
 	uint64_t meas_start, meas_end;
 	double scale;		/* publisher rate multiplier */
+	uint64_t count;		/* != 0: each publisher sends this many messages, all due
+				 * at the origin (closed loop: the window paces them) */
+	uint32_t resume;	/* offline: set to 1 to connect the parked subscribers */
 	uint32_t collect;	/* step whose stats the workers should publish */
 	int stop;
 	int fatal;
@@ -202,6 +226,10 @@ struct step_result {
 	bool growing;		/* the backlog grew during the window */
 	uint64_t lost;
 	uint64_t backlog_mid, backlog_end;
+	/* offline: publishing until the last completion, and the parked subscribers'
+	 * return until the last delivery; resume_s: until all were connected again */
+	double stored_s, drained_s, resume_s;
+	uint64_t resumed;
 };
 void step_totals(struct step_result *r, uint32_t nclass);
 void report_json(FILE *f, const struct scenario *s, const struct step_result *best,

@@ -20,6 +20,20 @@
  *   idle     n connections (CONNECT, SUBSCRIBE bench/idle/<i> unless --no-idle-sub) that
  *            then only send keepalive PINGREQs for -d seconds. When all are set up, the
  *            number is written to --ready-file and "# ready N" to stderr.
+ *   offline  n pairs (bench/off/<i>) whose subscribers are persistent (clean session 0,
+ *            client id <prefix>off-<i>) and offline while their publishers send: the
+ *            broker's offline queue/store, then delivery on their return. QoS -q 1 or 2
+ *            (default 1). A count-driven run, not a timed one (-r, -d, -w, --search do not
+ *            apply): set-up purges each subscriber's old session (CONNECT clean session
+ *            1, DISCONNECT), then CONNECT clean session 0, SUBSCRIBE, DISCONNECT (after
+ *            each DISCONNECT the broker's close is awaited, at most 2 s); then every
+ *            publisher sends -m messages as fast as its --inflight window allows and
+ *            waits for every PUBACK/PUBCOMP ("stored": messages / time to the last
+ *            completion); then the subscribers connect again with clean session 0 (no
+ *            SUBSCRIBE; CONNACK must say session present, else an error counted in
+ *            "sessions_lost") and receive until all arrived or nothing arrived for
+ *            --drain seconds ("drained": deliveries / time from the reconnect to the last
+ *            delivery). Each phase also ends when nothing progressed for --drain seconds.
  *   city     smart-city mix scaled by n (n = 10: ~1060 connections, ~620 msg/s), one
  *            wildcard back-office subscriber per class (table in scenario.c and the doc):
  *            traffic (QoS 0, 2/s per sensor), parking and metering (QoS 1, periodic),
@@ -37,6 +51,7 @@
  *   --raw          speak kmqtt-relay's protocol instead of MQTT (see below)
  *   -n N           scenario width (see above)   -q 0|1|2  QoS (qos1, qos2 force theirs)
  *   -s BYTES       payload size (>= 24, the payload header; default 64)
+ *   -m N, --messages N  offline: messages per publisher (default 2000)
  *   -r RATE        offered messages/s, all publishers together (fanout: PUBLISHes, each
  *                  delivered n times). Required in fixed mode except for idle and city.
  *   -d SECONDS     measurement window (default 10)   -w SECONDS  warm-up before it (1)
@@ -128,6 +143,10 @@
  *    "search":{"max_rate":x,"steps":[{"offered","delivered_per_s","ok",...},...]}
  *             (search mode),
  *    "idle":{"connections","connect_s","pings","pongs","lost"} (idle),
+ *    "offline":{"messages","stored","stored_s","stored_per_s","unacked","resumed",
+ *               "resume_s","drained_s","drained_per_s","sessions_present",
+ *               "sessions_lost","sessions_stale"} (offline; top-level "duration_s" and
+ *               "delivered_per_s" are the drain's, "offered_per_s" the stored rate),
  *    "classes":{"traffic":{"sent","delivered","delivered_per_s","latency_us",...},...}
  *             (city: traffic, parking, metering, police, fleet, domestic)}
  *
@@ -168,6 +187,7 @@ struct opts O = {
 	.host = "127.0.0.1",
 	.port = "1883",
 	.n = 10,
+	.messages = 2000,
 	.qos = -1,
 	.size = 64,
 	.duration = 10,
@@ -258,7 +278,7 @@ static void usage(const char *fmt, ...)
 	      "         [-n N] [-q 0|1|2] [-s BYTES] [-r RATE] [-d SEC] [-w SEC] [--search] "
 	      "[--threads N]\n"
 	      "         [--label NAME] [--json FILE] [--progress SEC] [--ready-file F] ... "
-	      "fanin|fanout|p2p|qos1|qos2|idle|city\n"
+	      "fanin|fanout|p2p|qos1|qos2|offline|idle|city\n"
 	      "(all options: the header of tools/bench/kmqtt-bench.c, docs/bench-tool.md)\n",
 	      stderr);
 	exit(2);
@@ -323,6 +343,7 @@ static const struct option long_opts[] = {
 	{ "client-prefix", required_argument, NULL, OPT_PREFIX },
 	{ "no-idle-sub", no_argument, NULL, OPT_NOIDLESUB },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "messages", required_argument, NULL, 'm' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -331,13 +352,16 @@ static void parse_opts(int argc, char **argv)
 	bool step_set = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "h:p:u:P:n:q:s:r:d:w:v", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h:p:u:P:n:m:q:s:r:d:w:v", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'h': O.host = optarg; break;
 		case 'p': O.port = optarg; num("-p", optarg, 1, 65535); break;
 		case 'u': O.user = optarg; break;
 		case 'P': O.pass = optarg; break;
 		case 'n': O.n = (uint32_t)num("-n", optarg, 1, 10000000); break;
+		case 'm':
+			O.messages = (uint32_t)num("-m", optarg, 1, 100000000);
+			break;
 		case 'q': O.qos = (int)num("-q", optarg, 0, 2); break;
 		case 's': O.size = (uint32_t)num("-s", optarg, PAYLOAD_HDR, 16 << 20); break;
 		case 'r': O.rate = num("-r", optarg, 0.001, 1e9); break;
@@ -406,16 +430,29 @@ static void parse_opts(int argc, char **argv)
 	O.scenario = argv[optind];
 	if (strcmp(O.scenario, "fanin") && strcmp(O.scenario, "fanout") &&
 	    strcmp(O.scenario, "p2p") && strcmp(O.scenario, "qos1") &&
-	    strcmp(O.scenario, "qos2") &&
+	    strcmp(O.scenario, "qos2") && strcmp(O.scenario, "offline") &&
 	    strcmp(O.scenario, "idle") && strcmp(O.scenario, "city"))
 		usage("unknown scenario '%s'", O.scenario);
+	if (!strcmp(O.scenario, "offline")) {
+		if (O.qos == 0)
+			usage("offline: QoS 0 messages are not queued for offline subscribers: "
+			      "-q 1 or 2");
+		if (O.qos < 0)
+			O.qos = 1;
+		if (O.search)
+			usage("offline: a count-driven run, --search does not apply");
+		if (O.raw)
+			usage("offline: kmqtt-relay keeps no sessions, --raw does not apply");
+		O.warmup = 0;
+	}
 	if (!strcmp(O.scenario, "qos1"))
 		O.qos = 1;
 	if (!strcmp(O.scenario, "qos2"))
 		O.qos = 2;
 	if (!strcmp(O.scenario, "idle") && O.search)
 		usage("--search makes no sense for idle");
-	if (!O.search && !O.rate && strcmp(O.scenario, "idle") && strcmp(O.scenario, "city"))
+	if (!O.search && !O.rate && strcmp(O.scenario, "idle") && strcmp(O.scenario, "city") &&
+	    strcmp(O.scenario, "offline"))
 		usage("-r RATE is required (or --search)");
 	if (O.search && !O.rate)
 		O.rate = 1000;
@@ -569,6 +606,12 @@ static void live_sum(struct live *s, uint32_t epoch, bool *all_final, bool *all_
 		s->lost_conns += l.lost_conns;
 		s->pings += l.pings;
 		s->pongs += l.pongs;
+		s->resumed += l.resumed;
+		s->acked += l.acked;
+		if (l.last_ack_ns > s->last_ack_ns)
+			s->last_ack_ns = l.last_ack_ns;
+		if (l.last_rx_ns > s->last_rx_ns)
+			s->last_rx_ns = l.last_rx_ns;
 		if (all_final && l.finalized != epoch)
 			*all_final = false;
 		if (all_collected && l.collected != epoch)
@@ -678,13 +721,39 @@ static void settle(void)
 	}
 }
 
+/* Have the workers hand over step @e's figures; merge them into @r (cleared first). */
+static void collect(uint32_t e, struct step_result *r)
+{
+	uint64_t deadline;
+	bool collected;
+	struct live l;
+	uint32_t i;
+
+	__atomic_store_n(&ctl.collect, e, __ATOMIC_RELEASE);
+	wake_all();
+	deadline = now_ns() + 10000000000ULL;
+	for (;;) {
+		live_sum(&l, e, NULL, &collected);
+		if (collected)
+			break;
+		if (now_ns() > deadline) {
+			fprintf(stderr, "kmqtt-bench: workers did not hand over their results\n");
+			exit(1);
+		}
+		wait_until(now_ns() + 1000000ULL, "collect");
+	}
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < nworkers; i++)
+		stats_merge(&r->st, worker_result(workers[i]));
+}
+
 static void run_step(double rate, double warm, double dur, struct step_result *r)
 {
 	uint64_t now, deadline, last_change, last_recv = 0, meas_end, backlog_mid, backlog_end;
 	double u0, s0, u1, s1;
-	bool final, collected;
+	bool final;
 	struct live l;
-	uint32_t e = ++epoch_no, i;
+	uint32_t e = ++epoch_no;
 
 	now = now_ns();
 	ctl.origin = now + ORIGIN_LEAD_NS;
@@ -722,22 +791,7 @@ static void run_step(double rate, double warm, double dur, struct step_result *r
 			break;
 		wait_until(now + 10000000ULL, "drain");
 	}
-	__atomic_store_n(&ctl.collect, e, __ATOMIC_RELEASE);
-	wake_all();
-	deadline = now_ns() + 10000000000ULL;
-	for (;;) {
-		live_sum(&l, e, NULL, &collected);
-		if (collected)
-			break;
-		if (now_ns() > deadline) {
-			fprintf(stderr, "kmqtt-bench: workers did not hand over their results\n");
-			exit(1);
-		}
-		wait_until(now_ns() + 1000000ULL, "collect");
-	}
-	memset(r, 0, sizeof(*r));
-	for (i = 0; i < nworkers; i++)
-		stats_merge(&r->st, worker_result(workers[i]));
+	collect(e, r);
 	r->offered = rate;
 	r->duration = dur;
 	r->cpu_user = u1 - u0;
@@ -751,6 +805,89 @@ static void run_step(double rate, double warm, double dur, struct step_result *r
 	r->ok = r->tot.offered_exp > 0 &&
 		(double)r->tot.delivered_by_end >= O.ok_ratio * (double)r->tot.offered_exp &&
 		(double)r->lost <= O.max_loss * (double)r->tot.expected && !r->growing;
+}
+
+/*
+ * The offline scenario (see the header comment): after set-up the subscribers are parked.
+ * One count step: every publisher sends -m messages; stored when all are completed
+ * (PUBACK, PUBCOMP) or nothing completed for --drain seconds. Then the subscribers connect
+ * again (within --connect-timeout, else the run fails) and receive until every delivery
+ * arrived or nothing arrived for --drain seconds.
+ */
+static void run_offline(struct step_result *r)
+{
+	uint64_t total = (uint64_t)sc.npub * O.messages, quiet = (uint64_t)(O.drain * 1e9);
+	uint64_t now, t0, t1, last, last_change, resumed_at = 0, deadline;
+	double u0, s0, u1, s1;
+	struct live l;
+	uint32_t e = ++epoch_no;
+
+	now = now_ns();
+	t0 = now + ORIGIN_LEAD_NS;
+	ctl.origin = ctl.meas_start = t0;
+	ctl.meas_end = UINT64_MAX;
+	ctl.scale = 1;
+	ctl.count = O.messages;
+	__atomic_store_n(&ctl.epoch, e, __ATOMIC_RELEASE);
+	wake_all();
+	last = 0;
+	last_change = now;
+	for (;;) {
+		live_sum(&l, e, NULL, NULL);
+		now = now_ns();
+		if (l.acked != last) {
+			last = l.acked;
+			last_change = now;
+		}
+		if (l.acked >= total || now - last_change >= quiet)
+			break;
+		wait_until(now + 1000000ULL, "store");
+	}
+	if (l.acked < total)
+		fprintf(stderr, "kmqtt-bench: warning: %llu of %llu messages completed, none "
+			"for %.1f s: going on with the subscribers' return\n",
+			(unsigned long long)l.acked, (unsigned long long)total, O.drain);
+
+	cpu_now(&u0, &s0);
+	t1 = now_ns();
+	__atomic_store_n(&ctl.resume, 1, __ATOMIC_RELEASE);
+	wake_all();
+	deadline = t1 + (uint64_t)(O.connect_timeout * 1e9);
+	last = 0;
+	last_change = t1;
+	for (;;) {
+		live_sum(&l, e, NULL, NULL);
+		now = now_ns();
+		if (l.recv != last) {
+			last = l.recv;
+			last_change = now;
+		}
+		if (!resumed_at && l.resumed >= sc.nsub)
+			resumed_at = last_change = now;
+		if (!resumed_at && now > deadline) {
+			fprintf(stderr, "kmqtt-bench: only %llu of %u subscribers connected again "
+				"within %.0f s\n", (unsigned long long)l.resumed, sc.nsub,
+				O.connect_timeout);
+			exit(1);
+		}
+		if (resumed_at && (l.delivered >= l.expected || now - last_change >= quiet))
+			break;
+		wait_until(now + 1000000ULL, "drain");
+	}
+	cpu_now(&u1, &s1);
+	collect(e, r);
+	r->resumed = l.resumed;
+	/* (a completion that came after the store phase gave up extends it) */
+	r->stored_s = r->st.last_ack_ns > t0 ? (double)(r->st.last_ack_ns - t0) / 1e9 : 0;
+	r->resume_s = (double)(resumed_at - t1) / 1e9;
+	r->drained_s = r->st.last_rx_ns > t1 ? (double)(r->st.last_rx_ns - t1) / 1e9 : 0;
+	r->duration = r->drained_s;
+	r->offered = r->stored_s > 0 ? (double)r->st.acked / r->stored_s : 0;
+	r->cpu_user = u1 - u0;
+	r->cpu_sys = s1 - s0;
+	step_totals(r, sc.nclass);
+	r->ok = r->st.acked == total && r->lost == 0 && r->tot.dup == 0 &&
+		!r->st.sess_absent && !r->st.sess_stale;
 }
 
 static struct step_result *steps;
@@ -953,6 +1090,10 @@ int main(int argc, char **argv)
 	}
 	if (O.search) {
 		max_rate = search(&best);
+	} else if (sc.offline) {
+		nsteps = 1;
+		best = &steps[0];
+		run_offline(best);
 	} else {
 		nsteps = 1;
 		best = &steps[0];

@@ -157,10 +157,13 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 	fprintf(f, ",\"mode\":\"%s\"", O.search ? "search" : "fixed");
 	fprintf(f, ",\"params\":{\"n\":%u,\"qos\":%d,\"size\":%u,\"rate\":%.3f,"
 		"\"duration_s\":%.3f,\"threads\":%d,\"tls\":%s,\"raw\":%s,\"warmup_s\":%.3f,"
-		"\"inflight\":%u,\"keepalive\":%u,\"tick_us\":%u}",
+		"\"inflight\":%u,\"keepalive\":%u,\"tick_us\":%u",
 		O.n, O.qos < 0 ? 0 : O.qos, O.size, O.rate, O.search ? O.step : O.duration,
 		O.threads, O.tls ? "true" : "false", O.raw ? "true" : "false", O.warmup,
 		O.inflight, O.keepalive, O.tick_us);
+	if (s->offline)
+		fprintf(f, ",\"messages\":%u,\"drain_s\":%.3f", O.messages, O.drain);
+	fputc('}', f);
 	fprintf(f, ",\"connections\":%u,\"connect_s\":%.3f", conns, connect_s);
 	fprintf(f, ",\"offered_per_s\":%.3f,\"sent\":%llu,\"expected\":%llu,\"delivered\":%llu,"
 		"\"lost\":%llu,\"duplicates\":%llu,\"out_of_order\":%llu,\"late\":%llu,"
@@ -221,6 +224,18 @@ void report_json(FILE *f, const struct scenario *s, const struct step_result *be
 			"\"pongs\":%llu,\"lost\":%llu}", conns, connect_s,
 			(unsigned long long)st->pings, (unsigned long long)st->pongs,
 			(unsigned long long)st->disconnects);
+	if (s->offline)
+		fprintf(f, ",\"offline\":{\"messages\":%llu,\"stored\":%llu,\"stored_s\":%.3f,"
+			"\"stored_per_s\":%.3f,\"unacked\":%llu,\"resumed\":%llu,\"resume_s\":%.3f,"
+			"\"drained_s\":%.3f,\"drained_per_s\":%.3f,\"sessions_present\":%llu,"
+			"\"sessions_lost\":%llu,\"sessions_stale\":%llu}",
+			(unsigned long long)s->npub * O.messages, (unsigned long long)st->acked,
+			best->stored_s, per_s(st->acked, best->stored_s),
+			(unsigned long long)(t->sent - (st->acked < t->sent ? st->acked : t->sent)),
+			(unsigned long long)best->resumed, best->resume_s, best->drained_s,
+			per_s(t->delivered, best->drained_s),
+			(unsigned long long)st->sess_present, (unsigned long long)st->sess_absent,
+			(unsigned long long)st->sess_stale);
 	if (!strcmp(s->name, "city")) {
 		fputs(",\"classes\":{", f);
 		for (i = 0; i < s->nclass; i++) {
@@ -257,13 +272,38 @@ void report_human(FILE *f, const struct scenario *s, const struct step_result *r
 	const struct hist *h = &t->lat;
 	uint32_t i;
 
-	fprintf(f, "# %s: offered %.0f msg/s for %.1f s: sent %llu, expected %llu, delivered "
-		"%llu (%.0f/s), lost %llu, dup %llu, reordered %llu, unsent %llu%s\n", what,
-		r->offered, r->duration, (unsigned long long)t->sent,
-		(unsigned long long)t->expected, (unsigned long long)t->delivered,
-		per_s(t->delivered, r->duration), (unsigned long long)r->lost,
-		(unsigned long long)t->dup, (unsigned long long)t->ooo,
-		(unsigned long long)t->unsent, s->traffic ? (r->ok ? " [ok]" : " [behind]") : "");
+	if (s->offline) {
+		fprintf(f, "# %s: stored %llu of %llu messages in %.3f s (%.0f msg/s); subscribers "
+			"back in %.3f s (%llu of %u), drained %llu in %.3f s (%.0f msg/s)\n", what,
+			(unsigned long long)r->st.acked, (unsigned long long)s->npub * O.messages,
+			r->stored_s, per_s(r->st.acked, r->stored_s), r->resume_s,
+			(unsigned long long)r->resumed, s->nsub, (unsigned long long)t->delivered,
+			r->drained_s, per_s(t->delivered, r->drained_s));
+		fprintf(f, "#   sent %llu, expected %llu, delivered %llu, lost %llu, dup %llu, "
+			"reordered %llu; sessions present %llu, lost %llu, stale %llu%s\n",
+			(unsigned long long)t->sent, (unsigned long long)t->expected,
+			(unsigned long long)t->delivered, (unsigned long long)r->lost,
+			(unsigned long long)t->dup, (unsigned long long)t->ooo,
+			(unsigned long long)r->st.sess_present,
+			(unsigned long long)r->st.sess_absent, (unsigned long long)r->st.sess_stale,
+			r->ok ? " [ok]" : " [incomplete]");
+		if (r->st.sess_absent)
+			fprintf(f, "kmqtt-bench: ERROR: %llu persistent sessions not present on "
+				"return (CONNACK session present 0)\n",
+				(unsigned long long)r->st.sess_absent);
+		if (r->st.sess_stale)
+			fprintf(f, "kmqtt-bench: ERROR: %llu sessions survived a clean session "
+				"CONNECT\n", (unsigned long long)r->st.sess_stale);
+	} else {
+		fprintf(f, "# %s: offered %.0f msg/s for %.1f s: sent %llu, expected %llu, "
+			"delivered %llu (%.0f/s), lost %llu, dup %llu, reordered %llu, unsent "
+			"%llu%s\n", what, r->offered, r->duration, (unsigned long long)t->sent,
+			(unsigned long long)t->expected, (unsigned long long)t->delivered,
+			per_s(t->delivered, r->duration), (unsigned long long)r->lost,
+			(unsigned long long)t->dup, (unsigned long long)t->ooo,
+			(unsigned long long)t->unsent,
+			s->traffic ? (r->ok ? " [ok]" : " [behind]") : "");
+	}
 	fprintf(f, "#   late %llu (max %.2f ms), stale %llu, foreign %llu, bad acks %llu, lost "
 		"connections %llu\n", (unsigned long long)r->st.late,
 		(double)r->st.max_late_ns / 1e6, (unsigned long long)r->st.stale,

@@ -60,6 +60,7 @@ static void sub(struct scenario *s, uint8_t cls, uint8_t qos, const char *filter
 	c->src_lo = lo;
 	c->src_hi = hi;
 	s->cls[cls].subs++;
+	s->nsub++;
 }
 
 /* A publisher; @i and @of place its messages in the period (phase i/of). */
@@ -131,6 +132,34 @@ static void build_p2p(struct scenario *s, const struct opts *o, uint8_t q)
 	}
 	for (i = 0; i < o->n; i++) {
 		t = xasprintf("bench/p2p/%u", i);
+		pub(s, 0, q, t, t, 1.0 / o->n, i, o->n, 1);
+	}
+}
+
+/*
+ * offline: n pairs on bench/off/<i> like p2p, but each subscriber holds a persistent
+ * session under a fixed identifier (<prefix>off-<i>) and is offline while its publisher
+ * sends: the messages go through the broker's offline queue (and store, with persistence
+ * on) and are delivered when the subscriber comes back. See kmqtt-bench.c for the run.
+ */
+static void build_offline(struct scenario *s, const struct opts *o, uint8_t q)
+{
+	struct client *c;
+	uint32_t i;
+	char *t;
+
+	class(s, 0, "all", q, o->size, o->size);
+	s->offline = true;
+	for (i = 0; i < o->n; i++) {
+		t = xasprintf("bench/off/%u", i);
+		sub(s, 0, q, t, i, i + 1);
+		free(t);
+		c = &s->cl[s->ncl - 1];
+		c->persistent = true;
+		c->client_id = xasprintf("%soff-%u", o->client_prefix, i);
+	}
+	for (i = 0; i < o->n; i++) {
+		t = xasprintf("bench/off/%u", i);
 		pub(s, 0, q, t, t, 1.0 / o->n, i, o->n, 1);
 	}
 }
@@ -246,6 +275,8 @@ int scenario_build(struct scenario *s, const char *name, const struct opts *o)
 		build_p2p(s, o, 1);
 	else if (!strcmp(name, "qos2"))
 		build_p2p(s, o, 2);
+	else if (!strcmp(name, "offline"))
+		build_offline(s, o, q);
 	else if (!strcmp(name, "idle"))
 		build_idle(s, o, q);
 	else if (!strcmp(name, "city"))
@@ -264,6 +295,7 @@ void scenario_free(struct scenario *s)
 	for (i = 0; i < s->ncl; i++) {
 		free(s->cl[i].topic);
 		free(s->cl[i].key);
+		free(s->cl[i].client_id);
 	}
 	free(s->cl);
 	memset(s, 0, sizeof(*s));

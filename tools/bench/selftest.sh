@@ -14,7 +14,11 @@
 # freed only by PUBCOMP, which mosquitto sends only after our PUBREL, and mosquitto's own
 # 20-message window toward the subscriber only by our PUBREC and PUBCOMP); and against
 # qos2-stall-peer.py, a scripted broker that withholds PUBCOMP, that PUBREC is answered with
-# PUBREL and that the window stays full until PUBCOMP frees it.
+# PUBREL and that the window stays full until PUBCOMP frees it. Offline (persistent
+# subscribers away while their publishers send) against mosquitto at QoS 1 and then QoS 2
+# with the same client ids: every message completed, then delivered once on the
+# subscribers' return, each finding its session present, and the second run's purge
+# leaving no session behind.
 # Prints TAP lines ("ok - ..." / "not ok - ..."); exit status 1 if any check failed.
 # -b BINDIR: where kmqtt-bench and kmqtt-relay are (default: build/bin of this tree).
 # -k: keep the work directory (JSON files, logs) and print its name.
@@ -102,7 +106,7 @@ if command -v mosquitto >/dev/null; then
 	fi
 fi
 
-# check_json NAME FILE KIND: KIND traffic, idle N or search
+# check_json NAME FILE KIND: KIND traffic, idle N, search or offline N
 check_json() {
 	local name=$1 f=$2 kind=$3 why
 	if ! jq -e '.tool == "kmqtt-bench" and .version == 1' "$f" >/dev/null 2>&1; then
@@ -121,7 +125,7 @@ check_json() {
 		  (if (.latency_us | ordered) then empty else "percentiles out of order: \(.latency_us)" end),
 		  (if (.latency_cdf | cdf_ok) then empty else "latency_cdf malformed" end),
 		  (if (.gen_cpu_s.user >= 0 and .gen_cpu_s.sys >= 0 and .gen_cpu_pct >= 0) then empty else "gen_cpu missing" end),
-		  (if $kind == "traffic" or $kind == "search" then
+		  (if $kind == "traffic" or $kind == "search" or ($kind | startswith("offline")) then
 			(if .expected > 0 and .delivered == .expected and .lost == 0 and .duplicates == 0 and .sent > 0
 			 then empty else "sent \(.sent) expected \(.expected) delivered \(.delivered) lost \(.lost) dup \(.duplicates)" end),
 			(if .latency_us.count == .delivered and .latency_us.p50 > 0 then empty else "latency count \(.latency_us.count) for \(.delivered) deliveries" end)
@@ -130,6 +134,15 @@ check_json() {
 			(if (.search.steps | length) >= 1 and .search.max_rate > 0 and
 			    ([.search.steps[] | has("offered", "delivered_per_s", "ok")] | all)
 			 then empty else "search object malformed: \(.search)" end)
+		   else empty end),
+		  (if ($kind | startswith("offline")) then
+			(($kind | ltrimstr("offline ") | tonumber) as $n |
+			 if .offline.sessions_present == $n and .offline.sessions_lost == 0 and
+			    .offline.sessions_stale == 0 and .offline.resumed == $n and
+			    .offline.stored == .offline.messages and .offline.messages == $n * .params.messages and
+			    .offline.unacked == 0 and .offline.stored_per_s > 0 and
+			    .offline.drained_per_s > 0 and .ok == true
+			 then empty else "offline: \(.offline), ok \(.ok)" end)
 		   else empty end),
 		  (if ($kind | startswith("idle")) then
 			(if .idle.connections == ($kind | ltrimstr("idle ") | tonumber) and .idle.connect_s > 0
@@ -206,6 +219,17 @@ if [ -n "$mosq_port" ]; then
 	fi
 fi
 
+# Persistent delivery: QoS 1 then QoS 2 with the same client ids (the second run's purge
+# must find and end the first run's sessions: "sessions_stale" otherwise). Window 16:
+# below mosquitto's default max_inflight_messages (20), beyond which mosquitto 2.0
+# completes QoS 2 messages for offline subscribers that it never delivers.
+if [ -n "$mosq_port" ]; then
+	for q in 1 2; do
+		run "bench offline QoS $q against mosquitto" "offline 3" -p "$mosq_port" -n 3 -m 300 \
+			-q $q --inflight 16 --drain 3 --threads 2 --client-prefix "kbself$$-" offline
+	done
+fi
+
 # A broker that withholds PUBCOMP: the scripted peer checks the bytes on the wire (see
 # qos2-stall-peer.py); the JSON must show exactly the 6 PUBLISHes it allowed.
 peer=$(dirname "$0")/qos2-stall-peer.py
@@ -244,6 +268,8 @@ fi
 [ $? = 2 ] && ok "bench: unknown scenario is a usage error" || notok "bench: unknown scenario is not exit status 2"
 "$bench" p2p >/dev/null 2>&1
 [ $? = 2 ] && ok "bench: fixed mode without -r is a usage error" || notok "bench: missing -r is not exit status 2"
+"$bench" -q 0 offline >/dev/null 2>&1
+[ $? = 2 ] && ok "bench: offline at QoS 0 is a usage error" || notok "bench: offline -q 0 is not exit status 2"
 dead=$(free_port)
 timeout 30 "$bench" -p "$dead" -r 10 -d 1 p2p >/dev/null 2>&1
 [ $? = 1 ] && ok "bench: a refused connection is exit status 1" || notok "bench: a refused connection is not exit status 1"

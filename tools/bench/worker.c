@@ -18,6 +18,15 @@
  * messages count as late). When the step's window closes, what is still due and unsent is
  * counted as unsent.
  *
+ * Persistent subscribers (offline scenario): set-up is CONNECT clean session 1, DISCONNECT
+ * (purging any earlier session of the identifier), then CONNECT clean session 0, SUBSCRIBE,
+ * DISCONNECT; after each DISCONNECT the connection waits for the broker to close it (at most
+ * BYE_WAIT_NS), so that the broker has taken the subscriber offline before anything is
+ * published. Such a subscriber then counts as set up while "parked" (no connection) until
+ * ctl.resume, when it connects again with clean session 0 (no SUBSCRIBE) and must find its
+ * session present. Count steps (ctl.count): every publisher's messages are due at the
+ * origin, so they go out as fast as the QoS 1/2 window frees slots.
+ *
  * Receiving: one read of up to RBUF bytes per readable event into the worker's buffer;
  * whole packets are decoded in place (mqtt_fixed_header + mqtt_decode from the core), a
  * trailing partial packet is carried in the connection's own buffer. PUBLISH payloads are
@@ -48,6 +57,7 @@
 #define MAX_EVENTS	256
 #define HOUSEKEEP_NS	200000000ULL	/* keepalive pings, counters, connects */
 #define SEQ_WIN		512		/* sequence numbers remembered per stream */
+#define BYE_WAIT_NS	2000000000ULL	/* after DISCONNECT: wait for the broker's close */
 #define LEVEL		MQTT_LEVEL_311
 
 enum conn_state {
@@ -57,8 +67,13 @@ enum conn_state {
 	CS_HELLO,	/* CONNECT sent, waiting for CONNACK (--raw: "OK") */
 	CS_SUBACK,	/* SUBSCRIBE sent */
 	CS_READY,
+	CS_BYE,		/* persistent subscriber: DISCONNECT sent, waiting for the close */
+	CS_PARKED,	/* persistent subscriber: offline, its session kept by the broker */
 	CS_CLOSED,
 };
+
+/* A persistent subscriber's connections, in order. */
+enum { SESS_PURGE, SESS_SUBSCRIBE, SESS_RESUME };
 
 enum { BLK_NONE, BLK_OUT, BLK_WINDOW };
 
@@ -79,6 +94,7 @@ struct conn {
 	int fd;
 	SSL *ssl;
 	uint8_t state;
+	uint8_t sess;			/* persistent subscriber: SESS_* of this connection */
 	uint8_t blocked;
 	bool dirty;
 	uint32_t events;		/* current epoll mask */
@@ -89,6 +105,7 @@ struct conn {
 	uint8_t *obuf;
 	uint32_t ooff, olen, ocap;
 	uint64_t last_tx;
+	uint64_t bye_at;		/* CS_BYE since */
 	/* publisher */
 	uint32_t heap_pos;		/* 1-based, 0: not in the heap */
 	uint32_t seq;
@@ -110,6 +127,10 @@ struct worker {
 	struct conn *conns;
 	uint32_t n;
 	uint32_t next_start, connecting, nready, burst;
+	uint32_t nresumed;
+	bool resuming;			/* ctl.resume seen: parked subscribers connect */
+	struct conn **restart;		/* persistent subscribers to connect again */
+	uint32_t nrestart;
 	uint8_t *rbuf;
 	uint8_t *pattern;		/* payload filler */
 	struct conn **heap;
@@ -118,6 +139,7 @@ struct worker {
 	uint32_t ndirty;
 	struct mqtt_limits lim;
 	uint32_t epoch;
+	uint64_t count;			/* ctl.count of the step */
 	bool finalized, running;
 	uint64_t origin, meas_start, meas_end;
 	double scale;
@@ -134,6 +156,7 @@ struct ctl ctl;
 
 static void conn_update_events(struct conn *c);
 static void conn_flush(struct conn *c);
+static void bye_done(struct conn *c);
 static void pub_schedule(struct conn *c);
 static void start_connects(struct worker *w);
 
@@ -320,12 +343,22 @@ static void conn_close(struct conn *c)
 	c->ilen = 0;
 }
 
+/* Closed or parked: nothing more to read or send on this connection. */
+static bool conn_gone(const struct conn *c)
+{
+	return c->state == CS_CLOSED || c->state == CS_PARKED;
+}
+
 static void conn_lost(struct conn *c, const char *why)
 {
 	struct worker *w = c->w;
 
-	if (c->state == CS_CLOSED)
+	if (conn_gone(c))
 		return;
+	if (c->state == CS_BYE) {	/* the broker closed after our DISCONNECT: expected */
+		bye_done(c);
+		return;
+	}
 	if (c->state != CS_READY) {
 		fatal_set("connection %u (%s %s) failed during set-up: %s", c->idx,
 			  c->cl->role == ROLE_PUB ? "publisher" :
@@ -371,7 +404,7 @@ static void conn_update_events(struct conn *c)
 	struct epoll_event ev;
 	uint32_t want = EPOLLIN | EPOLLRDHUP;
 
-	if (c->state == CS_CLOSED)
+	if (conn_gone(c))
 		return;
 	if (c->state == CS_TCP || c->ooff < c->olen ||
 	    (c->state == CS_TLS && c->ssl && SSL_want_write(c->ssl)))
@@ -391,8 +424,56 @@ static void conn_ready(struct conn *c)
 	struct worker *w = c->w;
 
 	c->state = CS_READY;
-	w->nready++;
 	w->connecting--;
+	if (c->cl->persistent && c->sess == SESS_RESUME) {
+		w->nresumed++;
+		store(w->live.resumed, w->nresumed);
+	} else {
+		w->nready++;
+		store(w->live.ready, w->nready);
+	}
+	start_connects(w);
+}
+
+/* A persistent subscriber ends this connection with DISCONNECT; see bye_done(). */
+static void send_bye(struct conn *c)
+{
+	uint8_t *o;
+	int len;
+
+	o = out_reserve(c, 2);
+	len = mqtt_encode_disconnect(o, 2, LEVEL, NULL);
+	if (len < 0) {
+		fatal_set("cannot encode DISCONNECT: %s", mqtt_err_name(len));
+		return;
+	}
+	out_commit(c, (uint32_t)len);
+	c->state = CS_BYE;
+	c->bye_at = now_ns();
+	conn_flush(c);
+}
+
+/*
+ * The broker closed a persistent subscriber's connection after its DISCONNECT (or
+ * BYE_WAIT_NS passed). After the purge it connects again (at the end of the loop
+ * iteration: we may be inside the old connection's read); after the subscription it is
+ * parked, and counts as set up.
+ */
+static void bye_done(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	conn_close(c);
+	if (c->sess == SESS_PURGE) {
+		c->state = CS_NEW;	/* so that failing to connect again is a set-up failure */
+		c->sess = SESS_SUBSCRIBE;
+		w->restart[w->nrestart++] = c;
+		return;
+	}
+	c->state = CS_PARKED;
+	c->sess = SESS_RESUME;
+	w->connecting--;
+	w->nready++;
 	store(w->live.ready, w->nready);
 	start_connects(w);
 }
@@ -416,9 +497,13 @@ static void send_hello(struct conn *c)
 		return;
 	}
 	memset(&cn, 0, sizeof(cn));
-	snprintf(id, sizeof(id), "%s%d-%d-%u", O.client_prefix, (int)getpid(), c->w->idx, c->idx);
+	if (cl->client_id)
+		snprintf(id, sizeof(id), "%s", cl->client_id);
+	else
+		snprintf(id, sizeof(id), "%s%d-%d-%u", O.client_prefix, (int)getpid(),
+			 c->w->idx, c->idx);
 	cn.level = LEVEL;
-	cn.clean_start = true;
+	cn.clean_start = !cl->persistent || c->sess == SESS_PURGE;
 	cn.keep_alive = cl->keepalive;
 	cn.client_id.s = id;
 	cn.client_id.len = (uint16_t)strlen(id);
@@ -442,7 +527,7 @@ static void send_hello(struct conn *c)
 	conn_flush(c);
 }
 
-static void after_connack(struct conn *c)
+static void after_connack(struct conn *c, bool session_present)
 {
 	const struct client *cl = c->cl;
 	struct mqtt_sub_entry e;
@@ -450,6 +535,31 @@ static void after_connack(struct conn *c)
 	uint8_t *o;
 	int len;
 
+	if (cl->persistent) {
+		switch (c->sess) {
+		case SESS_PURGE:
+			send_bye(c);
+			return;
+		case SESS_SUBSCRIBE:
+			/* the purge ended any earlier session: a new one starts */
+			if (session_present) {
+				ST(c->w)->sess_stale++;
+				warnx_limited("%s: session present right after a clean session "
+					      "purged it", cl->client_id);
+			}
+			break;
+		case SESS_RESUME:
+			if (session_present) {
+				ST(c->w)->sess_present++;
+			} else {
+				ST(c->w)->sess_absent++;
+				warnx_limited("%s: CONNACK session present 0 on return: the "
+					      "broker lost the persistent session", cl->client_id);
+			}
+			conn_ready(c);
+			return;
+		}
+	}
 	if (cl->role == ROLE_PUB || !cl->topic) {
 		conn_ready(c);
 		return;
@@ -533,7 +643,6 @@ static void conn_start(struct conn *c)
 	struct epoll_event ev;
 	int one = 1;
 
-	w->connecting++;
 	c->fd = socket(target_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		conn_lost(c, strerror(errno));
@@ -571,10 +680,18 @@ static void conn_start(struct conn *c)
 	}
 }
 
+/* New connections, and after ctl.resume the parked ones, at most w->burst at a time. */
 static void start_connects(struct worker *w)
 {
-	while (w->next_start < w->n && w->connecting < w->burst && !load(ctl.fatal))
-		conn_start(&w->conns[w->next_start++]);
+	while (w->next_start < w->n && w->connecting < w->burst && !load(ctl.fatal)) {
+		struct conn *c = &w->conns[w->next_start++];
+
+		if (c->state == CS_NEW || (c->state == CS_PARKED && w->resuming)) {
+			c->state = CS_NEW;	/* failing to connect: a set-up failure */
+			w->connecting++;
+			conn_start(c);
+		}
+	}
 }
 
 /* ---- publishing ---- */
@@ -631,13 +748,19 @@ static void pub_epoch_start(struct conn *c)
 	heap_remove(w, c);
 	c->blocked = c->blocked == BLK_WINDOW ? BLK_WINDOW : BLK_NONE;
 	c->k = c->k_start = c->k_end = 0;
-	if (rate <= 0)
-		return;
 	c->origin = w->origin;
-	c->period_ns = 1e9 * cl->burst / rate;
-	c->offset_ns = (uint64_t)(cl->phase * c->period_ns);
-	c->k_start = count_before(c, w->meas_start);
-	c->k_end = count_before(c, w->meas_end);
+	if (w->count) {		/* all due at the origin, all measured */
+		c->period_ns = 0;
+		c->offset_ns = 0;
+		c->k_end = w->count;
+	} else {
+		if (rate <= 0)
+			return;
+		c->period_ns = 1e9 * cl->burst / rate;
+		c->offset_ns = (uint64_t)(cl->phase * c->period_ns);
+		c->k_start = count_before(c, w->meas_start);
+		c->k_end = count_before(c, w->meas_end);
+	}
 	sc->offered_exp += (c->k_end - c->k_start) * cl->fan;
 	if (c->state != CS_READY) {
 		sc->unsent += c->k_end - c->k_start;
@@ -711,6 +834,8 @@ static void pub_run(struct conn *c, uint64_t now)
 		if (ph.flags) {
 			sc->sent++;
 			sc->expected += cl->fan;
+		}
+		if (ph.flags && !w->count) {	/* count steps have no schedule to keep */
 			if (now - d > LATE_NS)
 				ST(w)->late++;
 			if (now - d > ST(w)->max_late_ns)
@@ -725,7 +850,7 @@ static void pub_run(struct conn *c, uint64_t now)
  * (QoS 2) is answered with PUBREL and the slot waits for PUBCOMP. Anything else (an
  * acknowledgement of the wrong kind, for a free slot or in the wrong order) is a bad ack.
  */
-static void on_pub_ack(struct conn *c, uint8_t type, uint16_t pid)
+static void on_pub_ack(struct conn *c, uint8_t type, uint16_t pid, uint64_t now)
 {
 	struct worker *w = c->w;
 	struct mqtt_ack a;
@@ -763,6 +888,8 @@ static void on_pub_ack(struct conn *c, uint8_t type, uint16_t pid)
 	}
 	c->slots[slot] = SLOT_FREE;
 	c->inflight--;
+	ST(w)->acked++;
+	ST(w)->last_ack_ns = now;
 	if (c->blocked == BLK_WINDOW) {
 		c->blocked = BLK_NONE;
 		pub_schedule(c);
@@ -874,6 +1001,7 @@ static void on_publish(struct conn *c, const struct mqtt_publish *pb, uint64_t n
 	if (kind == SEQ_OOO)
 		sc->ooo++;
 	sc->delivered++;
+	ST(w)->last_rx_ns = now;
 	if (now < w->meas_end)
 		sc->delivered_by_end++;
 	hist_record(&sc->lat, now > ph.ts ? now - ph.ts : 0);
@@ -901,7 +1029,7 @@ static void on_packet(struct conn *c, const struct mqtt_fixed_header *fh, const 
 	case MQTT_PUBACK:
 	case MQTT_PUBREC:
 	case MQTT_PUBCOMP:
-		on_pub_ack(c, pkt.type, pkt.ack.packet_id);
+		on_pub_ack(c, pkt.type, pkt.ack.packet_id, now);
 		break;
 	case MQTT_PUBREL:
 		on_pubrel(c, pkt.ack.packet_id);
@@ -914,7 +1042,7 @@ static void on_packet(struct conn *c, const struct mqtt_fixed_header *fh, const 
 				 pkt.connack.reason);
 			conn_lost(c, why);
 		} else {
-			after_connack(c);
+			after_connack(c, pkt.connack.session_present);
 		}
 		break;
 	case MQTT_SUBACK:
@@ -924,6 +1052,8 @@ static void on_packet(struct conn *c, const struct mqtt_fixed_header *fh, const 
 			snprintf(why, sizeof(why), "SUBACK refused %s: 0x%02x", c->cl->topic,
 				 pkt.suback.codes[0]);
 			conn_lost(c, why);
+		} else if (c->cl->persistent) {
+			send_bye(c);
 		} else {
 			conn_ready(c);
 		}
@@ -1011,7 +1141,7 @@ static void consume(struct conn *c, const uint8_t *p, uint32_t n, uint64_t now)
 		if (h > 0 && c->ilen == total) {
 			c->ilen = 0;
 			on_packet(c, &fh, c->ibuf + h, now);
-			if (c->state == CS_CLOSED)
+			if (conn_gone(c))
 				return;
 		}
 	}
@@ -1027,7 +1157,7 @@ static void consume(struct conn *c, const uint8_t *p, uint32_t n, uint64_t now)
 		}
 		total = (uint32_t)h + fh.remlen;
 		on_packet(c, &fh, p + h, now);
-		if (c->state == CS_CLOSED)
+		if (conn_gone(c))
 			return;
 		p += total;
 		n -= total;
@@ -1067,7 +1197,7 @@ static void conn_readable(struct conn *c)
 		ST(w)->bytes_in += (uint64_t)n;
 		now = now_ns();
 		consume(c, w->rbuf, (uint32_t)n, now);
-		if (c->state == CS_CLOSED || !c->ssl)
+		if (conn_gone(c) || !c->ssl)
 			return;
 	}
 }
@@ -1083,11 +1213,12 @@ static void conn_event(struct conn *c, uint32_t ev)
 		tls_step(c);
 		return;
 	case CS_CLOSED:
+	case CS_PARKED:
 		return;
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))
 		conn_readable(c);
-	if (c->state != CS_CLOSED && (ev & EPOLLOUT))
+	if (!conn_gone(c) && (ev & EPOLLOUT))
 		conn_flush(c);
 }
 
@@ -1102,6 +1233,7 @@ static void epoch_start(struct worker *w, uint32_t e, uint64_t now)
 	w->meas_start = ctl.meas_start;
 	w->meas_end = ctl.meas_end;
 	w->scale = ctl.scale;
+	w->count = ctl.count;
 	w->base_out += w->st.msgs_out;
 	w->base_in += w->st.msgs_in;
 	memset(&w->st, 0, sizeof(w->st));
@@ -1154,7 +1286,8 @@ static void flush_dirty(struct worker *w)
 		struct conn *c = w->dirty[i];
 
 		c->dirty = false;
-		if (c->state != CS_CLOSED && c->state != CS_TCP && c->state != CS_TLS)
+		if (!conn_gone(c) && c->state != CS_NEW && c->state != CS_TCP &&
+		    c->state != CS_TLS)
 			conn_flush(c);
 	}
 	w->ndirty = 0;
@@ -1171,6 +1304,10 @@ static void housekeeping(struct worker *w, uint64_t now)
 			struct conn *c = &w->conns[i];
 			uint64_t ka = (uint64_t)c->cl->keepalive * 1000000000ULL;
 
+			if (c->state == CS_BYE && now - c->bye_at >= BYE_WAIT_NS) {
+				bye_done(c);	/* the broker did not close: we do */
+				continue;
+			}
 			if (c->state != CS_READY || !ka || now - c->last_tx < ka / 2)
 				continue;
 			o = out_reserve(c, 2);
@@ -1201,6 +1338,19 @@ static void publish_live(struct worker *w)
 	store(w->live.expected, exp);
 	store(w->live.delivered, del);
 	store(w->live.lost_conns, w->lost_conns);
+	store(w->live.acked, w->st.acked);
+	store(w->live.last_ack_ns, w->st.last_ack_ns);
+	store(w->live.last_rx_ns, w->st.last_rx_ns);
+}
+
+/* Persistent subscribers whose purge ended connect again (see bye_done()). */
+static void restart_conns(struct worker *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->nrestart; i++)
+		conn_start(w->restart[i]);
+	w->nrestart = 0;
 }
 
 static void disconnect_all(struct worker *w)
@@ -1279,6 +1429,12 @@ static void *worker_main(void *arg)
 			}
 			conn_event(ev[i].data.ptr, ev[i].events);
 		}
+		restart_conns(w);
+		if (!w->resuming && __atomic_load_n(&ctl.resume, __ATOMIC_ACQUIRE)) {
+			w->resuming = true;
+			w->next_start = 0;
+			start_connects(w);
+		}
 		now = w->now = now_ns();
 		e = __atomic_load_n(&ctl.epoch, __ATOMIC_ACQUIRE);
 		if (e != w->epoch)
@@ -1292,8 +1448,10 @@ static void *worker_main(void *arg)
 			}
 		}
 		flush_dirty(w);
-		if (now >= w->next_house)
+		if (now >= w->next_house) {
 			housekeeping(w, now);
+			restart_conns(w);
+		}
 		publish_live(w);
 		if (w->finalized)
 			store(w->live.finalized, w->epoch);
@@ -1323,6 +1481,7 @@ struct worker *worker_new(int idx, struct client **cl, uint32_t n, uint32_t max_
 	w->conns = calloc(n ? n : 1, sizeof(*w->conns));
 	w->heap = calloc(n ? n : 1, sizeof(*w->heap));
 	w->dirty = calloc(n ? n : 1, sizeof(*w->dirty));
+	w->restart = calloc(n ? n : 1, sizeof(*w->restart));
 	w->rbuf = malloc(RBUF);
 	w->pattern = malloc(max_payload);
 	w->burst = O.connect_burst / (uint32_t)O.threads;
@@ -1332,7 +1491,7 @@ struct worker *worker_new(int idx, struct client **cl, uint32_t n, uint32_t max_
 	w->lim = lim;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!w->conns || !w->heap || !w->dirty || !w->rbuf || !w->pattern || w->epfd < 0 ||
+	if (!w->conns || !w->heap || !w->dirty || !w->restart || !w->rbuf || !w->pattern || w->epfd < 0 ||
 	    w->evfd < 0)
 		return NULL;
 	for (i = 0; i < max_payload; i++)
@@ -1398,6 +1557,10 @@ void worker_live(struct worker *w, struct live *out)
 	out->lost_conns = load(w->live.lost_conns);
 	out->pings = load(w->live.pings);
 	out->pongs = load(w->live.pongs);
+	out->resumed = load(w->live.resumed);
+	out->acked = load(w->live.acked);
+	out->last_ack_ns = load(w->live.last_ack_ns);
+	out->last_rx_ns = load(w->live.last_rx_ns);
 }
 
 const struct stats *worker_result(struct worker *w)
@@ -1429,6 +1592,7 @@ void worker_free(struct worker *w)
 	free(w->conns);
 	free(w->heap);
 	free(w->dirty);
+	free(w->restart);
 	free(w->rbuf);
 	free(w->pattern);
 	free(w);
@@ -1451,6 +1615,14 @@ void stats_merge(struct stats *d, const struct stats *s)
 	d->msgs_in += s->msgs_in;
 	d->bytes_out += s->bytes_out;
 	d->bytes_in += s->bytes_in;
+	d->acked += s->acked;
+	if (s->last_ack_ns > d->last_ack_ns)
+		d->last_ack_ns = s->last_ack_ns;
+	if (s->last_rx_ns > d->last_rx_ns)
+		d->last_rx_ns = s->last_rx_ns;
+	d->sess_present += s->sess_present;
+	d->sess_absent += s->sess_absent;
+	d->sess_stale += s->sess_stale;
 	for (i = 0; i < NCLASS_MAX; i++) {
 		struct stats_cls *dc = &d->c[i];
 		const struct stats_cls *sc = &s->c[i];
