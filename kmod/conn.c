@@ -282,6 +282,7 @@ bool kmqtt_session_take_back(struct kmqtt_conn *c, struct kmqtt_tx *t)
 	list_for_each_entry(pos, &c->txq, node)
 		if (!pos->owed_seq || pos->owed_seq > t->owed_seq)
 			break;
+	t->again = true;
 	list_add_tail(&t->node, &pos->node);
 	c->txq_len++;
 	spin_unlock_bh(&c->tx_lock);
@@ -1390,6 +1391,7 @@ static void kmqtt_session_take_up(struct kmqtt_conn *c, struct kmqtt_conn *p)
 		list_del(&t->node);
 		/* Owed again if this connection ends: numbered again then. */
 		t->owed_seq = 0;
+		t->again = false;
 		spin_lock_bh(&c->tx_lock);
 		if (t->released) {
 			t->inflight = true;

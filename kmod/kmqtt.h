@@ -58,7 +58,8 @@ struct kmqtt_tx {
 	bool inflight;		/* on conn->inflight: sent or being sent, awaiting PUBACK */
 	bool released;		/* QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP */
 	bool dup;		/* a resend: DUP flag, and pid was given (not assigned) */
-	u64 owed_seq;		/* owed by a parked session: its number once handed over */
+	u64 owed_seq;		/* a parked session's: its number once handed over */
+	bool again;		/* handed over before, not confirmed: taken back */
 	u8 ctl_len;
 	u8 ctl[8];		/* CONNACK, PUBACK, PUBREC/REL/COMP, PINGRESP, UNSUBACK */
 	u8 *big;		/* a larger control packet (SUBACK), kfree'd with the item */
@@ -112,6 +113,7 @@ struct kmqtt_conn {
 	/* Identity and session, fixed at hand-off. */
 	bool persistent;	/* clean session 0: parked when the connection ends */
 	u64 max_store_id;	/* highest stored message delivered (KMQTT_A_STORE_ID) */
+	u64 store_refused;	/* a stored message refused: later ones wait for it */
 	struct kmqtt_conn *taken_by;	/* parked, taken up by this new connection */
 	char *client_id;
 	char *username;

@@ -230,7 +230,8 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, struct kmqtt_tx *t, struct kmqtt_a
 {
 	const struct kmqtt_msg *m = t->released ? NULL : t->msg;
 	u32 tlen = m ? m->topic_len : 0, plen = m ? m->payload_len : 0;
-	u32 flags = t->released ? KMQTT_MSG_F_PUBREL : t->dup ? KMQTT_MSG_F_DUP : 0;
+	u32 flags = (t->released ? KMQTT_MSG_F_PUBREL : t->dup ? KMQTT_MSG_F_DUP : 0) |
+		    (t->again ? KMQTT_MSG_F_AGAIN : 0);
 	struct kmqtt_punt *e;
 	struct sk_buff *msg;
 	u32 portid, id;
@@ -401,6 +402,29 @@ static void kmqtt_store_id_delivered(struct kmqtt_conn *c, u64 id)
 		WRITE_ONCE(c->max_store_id, id);
 }
 
+/*
+ * Stored messages are taken in order: once one was refused, a later one (higher id) is
+ * refused too until that one comes again, so that the daemon, sending a batch without
+ * waiting for each answer, always finds an accepted prefix. Deliveries are serialized
+ * (the family has no parallel ops).
+ */
+static bool kmqtt_store_gap(struct kmqtt_conn *c, u64 id)
+{
+	return id && c->store_refused && id > c->store_refused;
+}
+
+static void kmqtt_store_result(struct kmqtt_conn *c, u64 id, int err)
+{
+	if (!id)
+		return;
+	if (err == -ENOBUFS || err == -ENOMEM) {
+		if (!c->store_refused || id < c->store_refused)
+			c->store_refused = id;
+	} else if (!err && id <= c->store_refused) {
+		c->store_refused = 0;
+	}
+}
+
 int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct nlattr *a, *topic;
@@ -450,10 +474,14 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 			goto refused;
 		}
 		err = 0;
-		if (!kmqtt_store_id_seen(c, store_id)) {
+		if (kmqtt_store_gap(c, store_id)) {
+			NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: an earlier message was refused");
+			err = -EAGAIN;
+		} else if (!kmqtt_store_id_seen(c, store_id)) {
 			err = kmqtt_conn_enqueue_resend(c, NULL, 2, pid);
 			if (!err)
 				kmqtt_store_id_delivered(c, store_id);
+			kmqtt_store_result(c, store_id, err);
 		}
 		kmqtt_conn_put(c);
 		if (err)
@@ -481,6 +509,11 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 	if (!c) {
 		NL_SET_ERR_MSG_MOD(info->extack, "no such connection");
 		goto refused;
+	}
+	err = -EAGAIN;
+	if (kmqtt_store_gap(c, store_id)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: an earlier stored message was refused");
+		goto put_conn;
 	}
 	/* Delivered before (the daemon was killed before it could forget it): done. */
 	err = 0;
@@ -516,6 +549,7 @@ int kmqtt_nl_deliver(struct sk_buff *skb, struct genl_info *info)
 		kmqtt_store_id_delivered(c, store_id);
 	kmqtt_msg_put(m);
 put_conn:
+	kmqtt_store_result(c, store_id, err);
 	kmqtt_conn_put(c);
 	if (!err) {
 		if (flags & KMQTT_MSG_F_RETAIN)

@@ -222,51 +222,65 @@ void session_on_stored(struct kmqttd *d, uint64_t cookie, int err)
 /* ---- delivery of a queue to a connection ---- */
 
 /*
- * Deliver @s's queue to @conn_id in order, each answered by the module; stop at the
- * first refusal (the rest stays queued, in the store too). Returns the count delivered.
+ * Deliver @s's queue to @conn_id in order, in batches sent without waiting for each
+ * answer (the module takes stored messages in order: what it queued is a prefix of each
+ * batch); stop at the first refusal (the rest stays queued, in the store too). Returns
+ * the count delivered.
  */
 static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t conn_id)
 {
 	struct sesstab *t = &d->sessions->t;
 	struct smsg *done = NULL, **done_tail = &done, *m;
+	struct smsg *batch[KMQTT_MAX_DELIVER_BATCH];
+	struct kmq_deliver dm[KMQTT_MAX_DELIVER_BATCH];
+	int err[KMQTT_MAX_DELIVER_BATCH];
+	unsigned int n = 0, k, i;
 	uint64_t last_seq = 0;
-	unsigned int n = 0;
 	char pid[96];
 	int ret = 0;
 
 	/* Events read meanwhile (answers are awaited) may append to the queue: fine. */
 	s->delivering = true;
-	while (d->link == MODULE_REGISTERED && (m = sess_pop_head(t, s))) {
-		struct kmq_deliver dm = {
-			.conn_id = conn_id, .topic = (const char *)m->data, .topic_len = m->topic_len,
-			.payload = m->data + m->topic_len, .payload_len = m->payload_len,
-			.qos = m->qos, .flags = m->flags, .packet_id = m->packet_id,
-			.store_id = m->seq,
-		};
-
-		/* A DUP entry is resent with its packet id; a new one gets a fresh one. */
-		if (!(m->flags & (KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL)))
-			dm.packet_id = 0;
-		ret = kmq_nl_deliver(&d->nl, &dm, true);
-		if (ret == -EACCES) {
-			/*
-			 * The client's ACL does not let it read this one (a session restored
-			 * after a reload is parked without the ACL): it is not for it.
-			 */
-			d->stats[DS_SESSION_MSGS_DROPPED]++;
-			store_msgs_del(d, s, m->seq, m->seq);
-			smsg_free_list(m);
-			ret = 0;
-			continue;
+	while (!ret && d->link == MODULE_REGISTERED) {
+		for (k = 0; k < KMQTT_MAX_DELIVER_BATCH && (m = sess_pop_head(t, s)); k++) {
+			batch[k] = m;
+			dm[k] = (struct kmq_deliver){
+				.conn_id = conn_id, .topic = (const char *)m->data,
+				.topic_len = m->topic_len, .payload = m->data + m->topic_len,
+				.payload_len = m->payload_len, .qos = m->qos, .flags = m->flags,
+				.packet_id = m->packet_id, .store_id = m->seq,
+			};
+			/* A DUP entry is resent with its packet id; a new one gets a fresh one. */
+			if (!(m->flags & (KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL)))
+				dm[k].packet_id = 0;
 		}
-		if (ret) {
-			sess_push_head(t, s, m);
+		if (!k)
 			break;
+		kmq_nl_deliver_batch(&d->nl, dm, k, err);
+		for (i = 0; i < k; i++) {
+			m = batch[i];
+			if (err[i] == -EACCES) {
+				/*
+				 * The client's ACL does not let it read this one (a session
+				 * restored after a reload is parked without the ACL): not for it.
+				 */
+				d->stats[DS_SESSION_MSGS_DROPPED]++;
+				store_msgs_del(d, s, m->seq, m->seq);
+				smsg_free_list(m);
+				continue;
+			}
+			if (err[i]) {
+				ret = err[i];
+				break;
+			}
+			last_seq = m->seq;
+			*done_tail = m;
+			done_tail = &m->next;
+			n++;
 		}
-		last_seq = m->seq;
-		*done_tail = m;
-		done_tail = &m->next;
-		n++;
+		/* Refused: this one and the rest of the batch go back, in order. */
+		for (unsigned int j = k; ret && j-- > i;)
+			sess_push_head(t, s, batch[j]);
 	}
 	s->delivering = false;
 	if (ret) {
@@ -402,7 +416,8 @@ void session_on_msg(struct kmqttd *d, const struct kmq_event *ev)
 	 * A message the module hands over again (a kmqttd before this one died before
 	 * confirming it) that this one loaded from the store: it is held, not queued twice.
 	 */
-	if (in.owed_seq && in.owed_seq <= s->owed_hi && owed_queued(s, in.owed_seq)) {
+	if ((ev->flags & KMQTT_MSG_F_AGAIN) && in.owed_seq && in.owed_seq <= s->owed_hi &&
+	    owed_queued(s, in.owed_seq)) {
 		d->stats[DS_SESSION_OWED_KNOWN]++;
 		confirm(d, ev->punt_id);
 		return;

@@ -292,7 +292,8 @@ static int event_session_msg(struct nlmsghdr *nlh, struct nlattr **tb, struct km
 		ev->flags = nla_get_u32(tb[KMQTT_A_FLAGS]);
 	if (tb[KMQTT_A_PACKET_ID] && nla_len(tb[KMQTT_A_PACKET_ID]) >= 2)
 		ev->packet_id = nla_get_u16(tb[KMQTT_A_PACKET_ID]);
-	if (ev->qos < 1 || ev->qos > 2 || (ev->flags & ~(uint32_t)__KMQTT_MSG_F_ALL))
+	if (ev->qos < 1 || ev->qos > 2 ||
+	    (ev->flags & ~(uint32_t)(__KMQTT_MSG_F_ALL | KMQTT_MSG_F_AGAIN)))
 		return -1;
 	if (ev->flags & KMQTT_MSG_F_PUBREL)
 		return ev->packet_id ? 0 : -1;
@@ -967,7 +968,9 @@ int kmq_nl_retain_stored(struct kmq_nl *nl, uint32_t punt_id)
 	return ret < 0 ? -EIO : 0;
 }
 
-int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait)
+/* A KMQTT_CMD_DELIVER of @m, or NULL with *@err set. */
+static struct nl_msg *deliver_msg(struct kmq_nl *nl, const struct kmq_deliver *m, int flags,
+				  int *err)
 {
 	bool pubrel = m->flags & KMQTT_MSG_F_PUBREL;
 	uint32_t payload_len = pubrel ? 0 : m->payload_len;
@@ -975,13 +978,15 @@ int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait)
 	size_t size = 256 + m->topic_len + chunks * (KMQTT_PAYLOAD_CHUNK + 8);
 	const uint8_t *p = m->payload;
 	struct nl_msg *msg;
-	int ret;
 
+	*err = -EMSGSIZE;
 	if ((size_t)m->topic_len + payload_len > KMQTT_MAX_RETAIN_SIZE)
-		return -EMSGSIZE;
-	msg = nl_new_flags(nl, KMQTT_CMD_DELIVER, NLM_F_REQUEST | (wait ? NLM_F_ACK : 0), size);
-	if (!msg)
-		return -ENOMEM;
+		return NULL;
+	msg = nl_new_flags(nl, KMQTT_CMD_DELIVER, flags, size);
+	if (!msg) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	if (nla_put_u64(msg, KMQTT_A_CONN_ID, m->conn_id) ||
 	    (!pubrel && nla_put(msg, KMQTT_A_TOPIC, m->topic_len, m->topic)) ||
 	    nla_put_u8(msg, KMQTT_A_QOS, m->qos) ||
@@ -997,15 +1002,139 @@ int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait)
 		p += n;
 		payload_len -= n;
 	}
+	return msg;
+nospace:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	msg = deliver_msg(nl, m, NLM_F_REQUEST | (wait ? NLM_F_ACK : 0), &ret);
+	if (!msg)
+		return ret;
 	if (wait)
 		return nl_request(nl, msg, NULL, NULL);
 	nl_complete_msg(nl->sk, msg);
 	ret = nl_send(nl->sk, msg);
 	nlmsg_free(msg);
 	return ret < 0 ? -EIO : 0;
-nospace:
-	nlmsg_free(msg);
-	return -EMSGSIZE;
+}
+
+/* The answers to a batch of deliveries: per sequence number, until the last one's. */
+struct nl_batch {
+	struct kmq_nl *nl;
+	uint32_t first, n;
+	int *err;
+	bool done;
+};
+
+static int batch_seq(struct nl_msg *msg, void *arg)
+{
+	struct nl_batch *b = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+
+	if (h->nlmsg_seq - b->first < b->n)
+		return NL_OK;
+	if (h->nlmsg_seq == 0)
+		dispatch_event(b->nl, h);
+	return NL_SKIP;
+}
+
+static int batch_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nl_batch *b = arg;
+	uint32_t i = e->msg.nlmsg_seq - b->first;
+
+	(void)nla;
+	if (i < b->n) {
+		b->err[i] = e->error;
+		if (i == b->n - 1)
+			b->done = true;
+	}
+	return NL_SKIP;
+}
+
+static int batch_ack(struct nl_msg *msg, void *arg)
+{
+	struct nl_batch *b = arg;
+
+	if (nlmsg_hdr(msg)->nlmsg_seq == b->first + b->n - 1)
+		b->done = true;
+	return NL_SKIP;
+}
+
+int kmq_nl_deliver_batch(struct kmq_nl *nl, const struct kmq_deliver *m, unsigned int n,
+			 int *err)
+{
+	struct nl_batch b = { .nl = nl, .err = err };
+	uint64_t deadline = now_ms() + KMQ_NL_TIMEOUT_MS;
+	struct nl_msg *msg;
+	struct nl_cb *cb;
+	unsigned int i;
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		err[i] = -EIO;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	/*
+	 * Each is processed by the module as it is sent; only refusals are answered, and the
+	 * last one is acknowledged either way: once its answer is read, all are known.
+	 */
+	for (i = 0; i < n; i++) {
+		msg = deliver_msg(nl, &m[i], NLM_F_REQUEST | (i == n - 1 ? NLM_F_ACK : 0), &ret);
+		if (!msg)
+			break;
+		nl_complete_msg(nl->sk, msg);
+		if (!i)
+			b.first = nlmsg_hdr(msg)->nlmsg_seq;
+		ret = nl_send(nl->sk, msg);
+		nlmsg_free(msg);
+		if (ret < 0) {
+			ret = -EIO;
+			break;
+		}
+		err[i] = 0;
+		b.n = i + 1;
+	}
+	if (b.n < n) {
+		/*
+		 * Stopped early: what was sent is not known, so none counts as delivered (a
+		 * message the module took is recognised by its store id when sent again).
+		 */
+		for (i = 0; i < n; i++)
+			err[i] = ret ? ret : -EIO;
+		nl_cb_put(cb);
+		return ret ? ret : -EIO;
+	}
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, batch_seq, &b);
+	nl_cb_err(cb, NL_CB_CUSTOM, batch_error, &b);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, batch_ack, &b);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, batch_ack, &b);
+	while (!b.done) {
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (ret == -NLE_NOMEM) {
+			nl->overflows++;
+		} else if (ret < 0 && ret != -NLE_AGAIN) {
+			break;
+		} else if (now_ms() > deadline) {
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	if (!b.done) {
+		for (i = 0; i < n; i++)
+			err[i] = -ETIMEDOUT;
+		return -ETIMEDOUT;
+	}
+	return 0;
 }
 
 int kmq_nl_session_resumed(struct kmq_nl *nl, uint64_t conn_id)

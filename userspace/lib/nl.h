@@ -204,6 +204,16 @@ struct kmq_deliver {
  * refused.
  */
 int kmq_nl_deliver(struct kmq_nl *nl, const struct kmq_deliver *m, bool wait);
+/*
+ * Daemon socket: deliver @n messages (KMQTT_MAX_DELIVER_BATCH at most is sensible) without
+ * waiting for each answer; @err[i] gets each one's result (0: queued). Stored messages
+ * (store_id) are taken in order: after a refusal every later one is refused as well
+ * (-EAGAIN), so the ones queued are a prefix. Returns 0, or a negative errno when the
+ * answers could not all be read (then every @err[i] is that error).
+ */
+#define KMQTT_MAX_DELIVER_BATCH	64
+int kmq_nl_deliver_batch(struct kmq_nl *nl, const struct kmq_deliver *m, unsigned int n,
+			 int *err);
 /* Release the messages held for a resumed session (KMQTT_CONN_F_HOLD). -ENOENT: gone. */
 int kmq_nl_session_resumed(struct kmq_nl *nl, uint64_t conn_id);
 /* Discard a parked session (expiry). -ENOENT if the module holds none. */

@@ -230,6 +230,10 @@
  *                      without queueing) a delivery of one not above it: a message the
  *                      daemon delivered but could not delete before it was killed is not
  *                      delivered twice. KMQTT_CMD_SESSION_PARKED reports that highest id.
+ *                      Stored messages are taken in order: once one is refused for lack
+ *                      of room or memory, every later one (higher id) is refused with
+ *                      -EAGAIN until that one is delivered, so a daemon that sends a
+ *                      batch without waiting for each answer finds a queued prefix.
  * QoS 1 and 2 deliveries take the connection's normal in-flight path (packet identifier,
  * PUBACK, or PUBREC/PUBREL/PUBCOMP). The connection's ACL must allow reading the topic.
  * Errors: -ENOENT (no such open connection), -EACCES (the ACL denies it), -EMSGSIZE
@@ -269,13 +273,15 @@
  *    KMQTT_A_CLIENT_ID: the session
  *    KMQTT_A_TOPIC, KMQTT_A_PAYLOAD: as in KMQTT_CMD_RETAIN (absent with KMQTT_MSG_F_PUBREL)
  *    KMQTT_A_QOS: NLA_U8, 1 or 2: the QoS to deliver it with
- *    KMQTT_A_FLAGS: NLA_U32, enum kmqtt_msg_flags (DUP, PUBREL)
+ *    KMQTT_A_FLAGS: NLA_U32, enum kmqtt_msg_flags (DUP, PUBREL; AGAIN: this message was
+ *                   handed over before, to a daemon that went away without confirming
+ *                   it, which may have stored it: look its KMQTT_A_OWED_SEQ up)
  *    KMQTT_A_PACKET_ID: NLA_U16, optional: the packet id it was sent with
  *    KMQTT_A_OWED_SEQ: NLA_U64, the hand-over's number, unique for as long as the daemon
  *                      holds any (never below what it said at KMQTT_CMD_DAEMON_REGISTER;
  *                      a message handed over again keeps its number). The daemon stores
  *                      it with the message and must not queue a number it holds twice:
- *                      it confirms such a copy at once.
+ *                      it confirms such a copy (KMQTT_MSG_F_AGAIN) at once.
  * Hand-overs share the limits of retained ones (KMQTT_MAX_RETAIN_PENDING...); one that
  * cannot be made (no daemon, limits) is counted in KMQTT_STAT_SESSION_MSGS_REFUSED: a new
  * message then gets no PUBACK (PUBREC) from the module, a message the ended connection
@@ -430,7 +436,9 @@ enum kmqtt_msg_flags {
 	KMQTT_MSG_F_RETAIN = 1U << 8,
 	KMQTT_MSG_F_DUP = 1U << 9,
 	KMQTT_MSG_F_PUBREL = 1U << 10,
-	__KMQTT_MSG_F_ALL = KMQTT_MSG_F_RETAIN | KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL
+	__KMQTT_MSG_F_ALL = KMQTT_MSG_F_RETAIN | KMQTT_MSG_F_DUP | KMQTT_MSG_F_PUBREL,
+	/* KMQTT_CMD_SESSION_MSG only: handed over before, not confirmed (see there). */
+	KMQTT_MSG_F_AGAIN = 1U << 11,
 };
 
 enum kmqtt_acl_access {
