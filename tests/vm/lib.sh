@@ -19,3 +19,16 @@ wait_for() {
 	return 1
 }
 finish() { exit $((fails > 0)); }
+
+# The broker's state as kmqttctl shows it (KMQTT_CTL_SOCKET names kmqttd's socket; $port
+# is the test's MQTT port). A test may define its own after sourcing this file.
+stats() { kmqttctl -j stats 2>/dev/null; }
+mcount() { stats | jq -r ".module.counters.$1 // 0"; }	# a module counter
+dcount() { stats | jq -r ".daemon.counters.$1 // 0"; }	# a kmqttd counter
+registered() {
+	[ "$(kmqttctl -j status 2>/dev/null | jq -r '.module.state + " " + .daemon.module')" = \
+		"running registered" ]
+}
+# serving [PORT]: an MQTT round trip works (slirp and listen() alone prove nothing)
+serving() { mosquitto_sub -p "${1:-$port}" -t none -W 2 -E >/dev/null 2>&1; }
+up() { wait_for 20 registered && wait_for 20 serving; }

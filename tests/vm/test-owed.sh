@@ -28,15 +28,6 @@ dlog=$work/kmqttd.log
 dpid=
 trap 'kill -CONT $dpid 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
-stats() { kmqttctl -j stats 2>/dev/null; }
-mcount() { stats | jq -r ".module.counters.$1 // 0"; }
-dcount() { stats | jq -r ".daemon.counters.$1 // 0"; }
-registered() {
-	[ "$(kmqttctl -j status 2>/dev/null | jq -r '.module.state + " " + .daemon.module')" = \
-		"running registered" ]
-}
-serving() { mosquitto_sub -p $port -t none -W 2 -E >/dev/null 2>&1; }
-up() { wait_for 20 registered && wait_for 20 serving; }
 start_daemon() { kmqttd -c "$work/kmqttd.conf" >>"$dlog" 2>&1 & dpid=$!; }
 kill_daemon() { kill -9 "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null; dpid=; }
 py=$(command -v /usr/bin/python3 || command -v python3)
