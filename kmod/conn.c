@@ -569,8 +569,15 @@ static int __kmqtt_conn_enqueue(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qo
 		list_add_tail(&t->node, &c->txq);
 		c->txq_len++;
 	}
-	c->last_seq = m->seq;
-	c->last_tx = t;
+	/*
+	 * The fan-out's copies only: a stored message from the daemon (its own seq) queued
+	 * between a live copy and the copy redirected from the parked session this
+	 * connection is taking up must not hide the second one from the check above.
+	 */
+	if (!direct) {
+		c->last_seq = m->seq;
+		c->last_tx = t;
+	}
 	spin_unlock_bh(&c->tx_lock);
 	if (!hold && !closing)
 		kmqtt_conn_queue(c, &c->tx_work);

@@ -125,43 +125,42 @@ static void kmqtt_punt_end(struct kmqtt_punt *e, bool ok)
 }
 
 /*
- * A hand-over recorded but not sent: forget it. The daemon may have gone meanwhile and the
- * table been emptied: take is safe. The caller still holds its own tracker reference.
+ * Record a hand-over of @bytes; its id in *@id. -ENOSPC over the limits. Under
+ * kmqtt_punt_lock, which the caller holds until the event is sent (or recorded as not
+ * sent): a flush never finds a hand-over whose fate its sender does not know yet.
  */
-static void kmqtt_punt_cancel(u32 id)
-{
-	struct kmqtt_punt *gone = kmqtt_punt_take(id);
-
-	if (!gone)
-		return;
-	if (gone->ack)
-		refcount_dec(&gone->ack->ref);
-	if (gone->sess)
-		kmqtt_conn_put(gone->sess);
-	kfree(gone);
-}
-
-/* Record a hand-over of @bytes; its id in *@id. -ENOSPC over the limits. */
-static int kmqtt_punt_add(struct kmqtt_punt *e, u32 *id)
+static int kmqtt_punt_add_locked(struct kmqtt_punt *e, u32 *id)
 {
 	int err = -ENOSPC;
 
-	mutex_lock(&kmqtt_punt_lock);
+	lockdep_assert_held(&kmqtt_punt_lock);
 	if (!kmqtt_punt_stopping && kmqtt_punt_count < KMQTT_MAX_RETAIN_PENDING &&
 	    kmqtt_punt_bytes + e->bytes <= KMQTT_MAX_RETAIN_PENDING_BYTES)
 		err = xa_alloc_cyclic(&kmqtt_punts, id, e, xa_limit_32b, &kmqtt_punt_next,
 				      GFP_KERNEL_ACCOUNT);
-	if (err >= 0) {
-		kmqtt_punt_count++;
-		kmqtt_punt_bytes += e->bytes;
-	}
-	mutex_unlock(&kmqtt_punt_lock);
 	if (err < 0)
 		return err;
+	kmqtt_punt_count++;
+	kmqtt_punt_bytes += e->bytes;
 	kmqtt_stat_inc(KMQTT_STAT_RETAIN_PENDING);
 	if (e->ack)
 		refcount_inc(&e->ack->ref);
 	return 0;
+}
+
+/* The event of hand-over @id could not be sent: forget it; the sender keeps what it gave. */
+static void kmqtt_punt_unrecord_locked(struct kmqtt_punt *e, u32 id)
+{
+	lockdep_assert_held(&kmqtt_punt_lock);
+	xa_erase(&kmqtt_punts, id);
+	kmqtt_punt_count--;
+	kmqtt_punt_bytes -= e->bytes;
+	if (!kmqtt_punt_count)
+		wake_up_all(&kmqtt_punt_wq);
+	kmqtt_stat_dec(KMQTT_STAT_RETAIN_PENDING);
+	/* The sender still holds its own tracker reference: this one is never the last. */
+	if (e->ack)
+		refcount_dec(&e->ack->ref);
 }
 
 /*
@@ -193,7 +192,9 @@ bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
 		kfree(e);
 		goto nomem;
 	}
-	if (kmqtt_punt_add(e, &id)) {
+	mutex_lock(&kmqtt_punt_lock);
+	if (kmqtt_punt_add_locked(e, &id)) {
+		mutex_unlock(&kmqtt_punt_lock);
 		kfree(e);
 		nlmsg_free(msg);
 		goto refused;
@@ -213,11 +214,14 @@ bool kmqtt_retain_punt(struct kmqtt_conn *c, const struct mqtt_publish *p,
 	/* Never waits: a daemon that does not read fills its socket and is refused. */
 	if (genlmsg_unicast(&init_net, msg, portid))
 		goto unwind;
+	mutex_unlock(&kmqtt_punt_lock);
 	kmqtt_stat_inc(KMQTT_STAT_RETAIN_PUNTED);
 	return true;
 
 unwind:
-	kmqtt_punt_cancel(id);
+	kmqtt_punt_unrecord_locked(e, id);
+	mutex_unlock(&kmqtt_punt_lock);
+	kfree(e);
 	goto refused;
 nomem:
 	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
@@ -258,7 +262,9 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, struct kmqtt_tx *t, struct kmqtt_a
 	e->owed = t;
 	if (!t->owed_seq)
 		t->owed_seq = kmqtt_owed_seq_next();
-	if (kmqtt_punt_add(e, &id)) {
+	mutex_lock(&kmqtt_punt_lock);
+	if (kmqtt_punt_add_locked(e, &id)) {
+		mutex_unlock(&kmqtt_punt_lock);
 		kmqtt_conn_put(c);
 		kfree(e);
 		nlmsg_free(msg);
@@ -279,11 +285,15 @@ bool kmqtt_session_punt(struct kmqtt_conn *c, struct kmqtt_tx *t, struct kmqtt_a
 	genlmsg_end(msg, hdr);
 	if (genlmsg_unicast(&init_net, msg, portid))
 		goto unwind;
+	mutex_unlock(&kmqtt_punt_lock);
 	kmqtt_stat_inc(KMQTT_STAT_SESSION_MSGS_PUNTED);
 	return true;
 
 unwind:
-	kmqtt_punt_cancel(id);
+	kmqtt_punt_unrecord_locked(e, id);
+	mutex_unlock(&kmqtt_punt_lock);
+	kmqtt_conn_put(c);
+	kfree(e);
 	goto refused;
 nomem:
 	kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
