@@ -376,6 +376,8 @@ void session_on_parked(struct kmqttd *d, const struct kmq_event *ev);
 void session_on_msg(struct kmqttd *d, const struct kmq_event *ev);
 /* The highest owed-message number (KMQTT_A_OWED_SEQ) held for any session; 0: none. */
 uint64_t session_owed_max(struct kmqttd *d);
+/* A batch to each session whose stored queue is being delivered; true if more is to go. */
+bool session_deliver_pending(struct kmqttd *d);
 void session_on_conn_closed(struct kmqttd *d, const struct kmq_event *ev);
 /* A session message's store write completed (cookie kind SC_SESSION_MSG or SC_NONE). */
 void session_on_stored(struct kmqttd *d, uint64_t cookie, int err);

@@ -275,6 +275,9 @@ static int run(struct kmqttd *d)
 				return ret;
 		}
 		wait = timers(d);
+		/* Stored queues on their way to returning clients go on between events. */
+		if (session_deliver_pending(d))
+			wait = 0;
 	}
 	return 0;
 }

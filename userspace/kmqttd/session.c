@@ -21,6 +21,7 @@
  * Everything is kept in memory too; the store is read once, at start-up.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,12 @@
 
 struct sessions {
 	struct sesstab t;
+	/*
+	 * Sessions whose queue is being delivered a batch at a time, between the event
+	 * loop's other work, so that a client's CONNACK never waits for another's queue.
+	 */
+	struct sess **pend;
+	uint32_t n_pend, cap_pend;
 	bool resync_seen_init;
 	/* Online sessions seen in the current resync dump, by pointer identity. */
 	struct sess **seen;
@@ -80,6 +87,7 @@ void session_free(struct kmqttd *d)
 	if (!d->sessions)
 		return;
 	sesstab_free(&d->sessions->t);
+	free(d->sessions->pend);
 	free(d->sessions->seen);
 	free(d->sessions);
 	d->sessions = NULL;
@@ -180,6 +188,16 @@ static void store_msgs_del(struct kmqttd *d, struct sess *s, uint64_t from, uint
 		store_error(d, "removing queued messages failed", s->client_id, ret);
 }
 
+static void pend_del(struct sessions *ss, struct sess *s)
+{
+	for (uint32_t i = 0; s->pending && i < ss->n_pend; i++) {
+		if (ss->pend[i] == s) {
+			ss->pend[i] = ss->pend[--ss->n_pend];
+			s->pending = false;
+		}
+	}
+}
+
 static void forget(struct kmqttd *d, struct sess *s)
 {
 	int ret;
@@ -189,6 +207,7 @@ static void forget(struct kmqttd *d, struct sess *s)
 		if (ret)
 			store_error(d, "deleting it failed", s->client_id, ret);
 	}
+	pend_del(d->sessions, s);
 	sess_remove(&d->sessions->t, s);
 }
 
@@ -227,7 +246,8 @@ void session_on_stored(struct kmqttd *d, uint64_t cookie, int err)
  * batch); stop at the first refusal (the rest stays queued, in the store too). Returns
  * the count delivered.
  */
-static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t conn_id)
+static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t conn_id,
+				  unsigned int batches, bool *more)
 {
 	struct sesstab *t = &d->sessions->t;
 	struct smsg *done = NULL, **done_tail = &done, *m;
@@ -241,7 +261,7 @@ static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t con
 
 	/* Events read meanwhile (answers are awaited) may append to the queue: fine. */
 	s->delivering = true;
-	while (!ret && d->link == MODULE_REGISTERED) {
+	while (!ret && d->link == MODULE_REGISTERED && batches--) {
 		for (k = 0; k < KMQTT_MAX_DELIVER_BATCH && (m = sess_pop_head(t, s)); k++) {
 			batch[k] = m;
 			dm[k] = (struct kmq_deliver){
@@ -283,6 +303,8 @@ static unsigned int deliver_queue(struct kmqttd *d, struct sess *s, uint64_t con
 			sess_push_head(t, s, batch[j]);
 	}
 	s->delivering = false;
+	if (more)
+		*more = !ret && s->head && d->link == MODULE_REGISTERED;
 	if (ret) {
 		d->stats[DS_SESSION_DELIVER_REFUSED]++;
 		log_limited(d, RL_SESSION, KMQ_LOG_WARNING,
@@ -473,8 +495,8 @@ void session_on_msg(struct kmqttd *d, const struct kmq_event *ev)
 	 * Online already (the module handed it over anyway): deliver it now, unless a
 	 * delivery loop is running (it takes what is appended meanwhile).
 	 */
-	if (!s->offline_since && !s->handoff && !s->delivering && s->conn_id)
-		deliver_queue(d, s, s->conn_id);
+	if (!s->offline_since && !s->handoff && !s->delivering && !s->pending && s->conn_id)
+		deliver_queue(d, s, s->conn_id, UINT_MAX, NULL);
 }
 
 void session_on_conn_closed(struct kmqttd *d, const struct kmq_event *ev)
@@ -490,6 +512,8 @@ void session_on_conn_closed(struct kmqttd *d, const struct kmq_event *ev)
 }
 
 /* ---- CONNECT ---- */
+
+static void session_deliver_step(struct kmqttd *d, struct sess *s);
 
 void session_prepare_connect(struct kmqttd *d, const char *id, bool clean,
 			     struct kmq_conn_new *p, struct session_connect *sc)
@@ -526,7 +550,6 @@ void session_connect_done(struct kmqttd *d, struct session_connect *sc, int ret,
 {
 	struct sess *s = sess_find(&d->sessions->t, sc->client_id);
 	char pid[96];
-	int r;
 
 	free(sc->subs);
 	sc->subs = NULL;
@@ -561,12 +584,72 @@ void session_connect_done(struct kmqttd *d, struct session_connect *sc, int ret,
 		  flags & KMQTT_CONN_F_SESSION_PRESENT ? "1" : "0", s->n_msgs);
 	if (!sc->hold)
 		return;
-	deliver_queue(d, s, conn_id);
+	/* The stored queue goes first, a batch at a time; then the held live messages. */
+	s->resume_conn = conn_id;
+	session_deliver_step(d, s);
+}
+
+/* The queue delivered (or refused): the module lets the held live messages go. */
+static void resume_done(struct kmqttd *d, struct sess *s)
+{
+	uint64_t conn_id = s->resume_conn;
+	char pid[96];
+	int r;
+
+	s->resume_conn = 0;
+	if (!conn_id)
+		return;
 	r = d->link == MODULE_REGISTERED ? kmq_nl_session_resumed(&d->nl, conn_id) : 0;
 	if (r && r != -ENOENT)
 		log_limited(d, RL_SESSION, KMQ_LOG_WARNING,
 			    "releasing the held messages of client %s failed: %s",
-			    pid_of(sc->client_id, pid, sizeof(pid)), strerror(-r));
+			    pid_of(s->client_id, pid, sizeof(pid)), strerror(-r));
+}
+
+/*
+ * One batch of @s's queue to its connection; if more is to go, @s stays on (or joins) the
+ * pending list, served by session_deliver_pending() between the event loop's other work.
+ */
+static void session_deliver_step(struct kmqttd *d, struct sess *s)
+{
+	struct sessions *ss = d->sessions;
+	bool more = false;
+
+	if (s->conn_id && !s->offline_since)
+		deliver_queue(d, s, s->conn_id, 1, &more);
+	if (more && !s->pending) {
+		if (ss->n_pend == ss->cap_pend) {
+			uint32_t cap = ss->cap_pend ? 2 * ss->cap_pend : 64;
+			struct sess **n = realloc(ss->pend, cap * sizeof(*n));
+
+			if (!n) {
+				/* No room to come back to it: all of it now. */
+				deliver_queue(d, s, s->conn_id, UINT_MAX, NULL);
+				resume_done(d, s);
+				return;
+			}
+			ss->pend = n;
+			ss->cap_pend = cap;
+		}
+		ss->pend[ss->n_pend++] = s;
+		s->pending = true;
+	} else if (!more) {
+		pend_del(ss, s);
+		resume_done(d, s);
+	}
+}
+
+bool session_deliver_pending(struct kmqttd *d)
+{
+	struct sessions *ss = d->sessions;
+
+	if (!ss || !ss->n_pend)
+		return false;
+	/* Each one a batch; one that finishes leaves the list (swapped with the last). */
+	for (uint32_t i = ss->n_pend; i-- > 0;)
+		if (i < ss->n_pend)
+			session_deliver_step(d, ss->pend[i]);
+	return ss->n_pend > 0;
 }
 
 /* ---- expiry ---- */

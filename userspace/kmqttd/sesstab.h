@@ -62,6 +62,8 @@ struct sess {
 	uint64_t owed_hi;	/* the highest hand-over number ever queued (owed_seq) */
 	bool handoff;		/* a CONN_NEW for it is under way */
 	bool delivering;	/* its queue is being delivered to a connection */
+	bool pending;		/* ... and more of it is to go (session.c's pending list) */
+	uint64_t resume_conn;	/* the resumed connection its held messages wait on, or 0 */
 };
 
 struct sess_limits {
