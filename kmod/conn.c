@@ -62,6 +62,12 @@ static void kmqtt_conn_release(struct kref *ref)
 	struct kmqtt_conn *c = container_of(ref, struct kmqtt_conn, ref);
 
 	kmqtt_acl_free(c->acl);
+	/*
+	 * A session taken up keeps its new connection for as long as anyone can still find
+	 * it (a fan-out that matched it, a hand-over): they are sent on through taken_by.
+	 */
+	if (c->taken_by)
+		kmqtt_conn_put(c->taken_by);
 	/* Trie readers may still hold the pointer until a grace period has passed. */
 	call_rcu(&c->rcu, kmqtt_conn_free_rcu);
 	if (atomic_dec_and_test(&kmqtt_conns_open))
@@ -214,6 +220,15 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 	LIST_HEAD(keep);
 
 	spin_lock_bh(&c->tx_lock);
+	/*
+	 * [MQTT-4.4.0-1]: what was sent goes again with its packet id and DUP, wherever it
+	 * goes now: to the daemon, or kept here (no daemon, a takeover) for the next
+	 * connection. Marked before anything is handed over: a refusal keeps the rest.
+	 */
+	list_for_each_entry(t, &c->inflight, node) {
+		t->dup = true;
+		t->inflight = false;
+	}
 	list_splice_init(&c->inflight, &owed);
 	for (;;) {
 		list_splice_tail_init(&c->txq, &owed);
@@ -237,11 +252,6 @@ static void kmqtt_conn_park(struct kmqtt_conn *c)
 			if (!t->qos) {
 				kmqtt_tx_free(t);
 				continue;
-			}
-			if (t->inflight) {
-				/* [MQTT-4.4.0-1]: resent with its packet id. */
-				t->dup = true;
-				t->inflight = false;
 			}
 			/* Off the list first: once handed over, a confirmation may free it. */
 			if (!kmqtt_session_punt(c, t, NULL)) {
@@ -347,8 +357,6 @@ static void kmqtt_session_discard(struct kmqtt_conn *c)
 	if (!hlist_unhashed(&c->id_node))
 		hash_del(&c->id_node);
 	mutex_unlock(&kmqtt_conns_lock);
-	if (c->taken_by)
-		kmqtt_conn_put(c->taken_by);
 	atomic_dec(&kmqtt_parked);
 	kmqtt_stat_dec(KMQTT_STAT_SESSIONS_PARKED);
 	kmqtt_conn_put(c);	/* the open reference, kept while parked */
@@ -415,6 +423,8 @@ static void kmqtt_conn_close_work(struct work_struct *w)
 		xa_destroy(&c->qos2_in);
 		c->n_qos2_in = 0;
 	}
+	/* The daemon sends them again to the next connection, if it still holds any. */
+	xa_destroy(&c->out_ids);
 
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	sockfd_put(c->sock);
@@ -656,6 +666,8 @@ int kmqtt_conn_enqueue_resend(struct kmqtt_conn *c, struct kmqtt_msg *m, u8 qos,
 		c->n_inflight++;
 	}
 	spin_unlock_bh(&c->tx_lock);
+	/* Its id is the resend's own from now: the queue and in-flight checks keep it. */
+	xa_erase(&c->out_ids, pid);
 	if (m)
 		kmqtt_conn_queue(c, &c->tx_work);
 	else
@@ -691,6 +703,9 @@ again:
 	list_for_each_entry(t, &c->inflight, node)
 		if (t->pid == pid)
 			goto again;
+	/* Nor one of a resend the daemon has yet to deliver. */
+	if (!xa_empty(&c->out_ids) && xa_load(&c->out_ids, pid))
+		goto again;
 	/* Nor one a resent message waiting in the queue will use (rare: after a resume). */
 	if (c->n_dup_queued)
 		list_for_each_entry(t, &c->txq, node)
@@ -1455,6 +1470,23 @@ static void kmqtt_session_restore(struct kmqtt_conn *c, const struct kmqtt_conn_
 	}
 }
 
+/* The daemon's resends keep their packet ids: none of those goes to a new message. */
+static void kmqtt_conn_reserve_ids(struct kmqtt_conn *c, const struct nlattr *ids)
+{
+	const struct nlattr *a;
+	int rem;
+
+	nla_for_each_nested(a, ids, rem) {
+		if (nla_type(a) == KMQTT_A_PACKET_ID &&
+		    xa_err(xa_store(&c->out_ids, nla_get_u16(a), xa_mk_value(1),
+				    GFP_KERNEL_ACCOUNT))) {
+			kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
+			pr_warn_ratelimited("session %s: a resend's packet id could not be kept aside\n",
+					    c->client_id);
+		}
+	}
+}
+
 /*
  * A TLS client is never carried in plaintext by mistake: the daemon says whether the
  * socket is TLS, and the socket must agree, with kTLS set up for both directions.
@@ -1555,6 +1587,7 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, bool *session_pre
 	c->will = p->will;
 	c->persistent = !(p->flags & KMQTT_CONN_F_CLEAN_SESSION);
 	xa_init(&c->qos2_in);
+	xa_init(&c->out_ids);
 	INIT_LIST_HEAD(&c->held);
 	/* Nothing may overtake the CONNACK: live messages wait until it is queued. */
 	if (c->persistent)
@@ -1609,6 +1642,8 @@ int kmqtt_conn_new(const struct kmqtt_conn_params *p, u64 *id, bool *session_pre
 	} else if (c->persistent) {
 		kmqtt_session_restore(c, p);
 	}
+	if (p->out_ids)
+		kmqtt_conn_reserve_ids(c, p->out_ids);
 	if (!c->persistent)
 		ack.session_present = false;	/* [MQTT-3.2.2-1] */
 	*session_present = ack.session_present;

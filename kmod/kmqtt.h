@@ -114,7 +114,7 @@ struct kmqtt_conn {
 	bool persistent;	/* clean session 0: parked when the connection ends */
 	u64 max_store_id;	/* highest stored message delivered (KMQTT_A_STORE_ID) */
 	u64 store_refused;	/* a stored message refused: later ones wait for it */
-	struct kmqtt_conn *taken_by;	/* parked, taken up by this new connection */
+	struct kmqtt_conn *taken_by;	/* parked, taken up by this one (a reference) */
 	char *client_id;
 	char *username;
 	char peer[64];
@@ -144,6 +144,8 @@ struct kmqtt_conn {
 	/* QoS 2 packet ids received and forwarded, awaiting PUBREL; owned by rx_work. */
 	struct xarray qos2_in;
 	u32 n_qos2_in;
+	/* Packet ids of resends the daemon still has for us: not for new messages. */
+	struct xarray out_ids;
 
 	/* TX state, under tx_lock. */
 	spinlock_t tx_lock;
@@ -208,6 +210,7 @@ struct kmqtt_conn_params {
 	/* Persistent session state from the daemon's store (used if none is parked). */
 	const struct nlattr *subs;	/* KMQTT_A_SUBS, validated */
 	const struct nlattr *qos2_ids;	/* KMQTT_A_QOS2_IDS, validated */
+	const struct nlattr *out_ids;	/* KMQTT_A_OUT_IDS, validated */
 };
 
 /*

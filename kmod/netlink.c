@@ -111,6 +111,7 @@ static const struct nla_policy kmqtt_policy[KMQTT_A_MAX + 1] = {
 	[KMQTT_A_WILL] = NLA_POLICY_NESTED(kmqtt_will_policy),
 	[KMQTT_A_SUBS] = NLA_POLICY_NESTED_ARRAY(kmqtt_sub_policy),
 	[KMQTT_A_QOS2_IDS] = NLA_POLICY_NESTED(kmqtt_qos2_ids_policy),
+	[KMQTT_A_OUT_IDS] = NLA_POLICY_NESTED(kmqtt_qos2_ids_policy),
 	[KMQTT_A_PACKET_ID] = NLA_POLICY_MIN(NLA_U16, 1),
 	[KMQTT_A_STORE_ID] = { .type = NLA_U64 },
 	[KMQTT_A_OWED_SEQ] = { .type = NLA_U64 },
@@ -514,7 +515,8 @@ int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
 
 	p->subs = info->attrs[KMQTT_A_SUBS];
 	p->qos2_ids = info->attrs[KMQTT_A_QOS2_IDS];
-	if ((p->subs || p->qos2_ids) && (p->flags & KMQTT_CONN_F_CLEAN_SESSION)) {
+	p->out_ids = info->attrs[KMQTT_A_OUT_IDS];
+	if ((p->subs || p->qos2_ids || p->out_ids) && (p->flags & KMQTT_CONN_F_CLEAN_SESSION)) {
 		NL_SET_ERR_MSG_MOD(info->extack, "kmqtt: a clean session has no stored state");
 		return -EINVAL;
 	}
@@ -538,6 +540,15 @@ int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
 		nla_for_each_nested(a, p->qos2_ids, rem) {
 			if (nla_type(a) != KMQTT_A_PACKET_ID || ++n > KMQTT_MAX_QOS2_IN) {
 				NL_SET_ERR_MSG_ATTR(info->extack, a, "kmqtt: bad stored QoS 2 id");
+				return -EINVAL;
+			}
+		}
+	}
+	n = 0;
+	if (p->out_ids) {
+		nla_for_each_nested(a, p->out_ids, rem) {
+			if (nla_type(a) != KMQTT_A_PACKET_ID || ++n > KMQTT_MAX_OUT_IDS) {
+				NL_SET_ERR_MSG_ATTR(info->extack, a, "kmqtt: bad resend packet id");
 				return -EINVAL;
 			}
 		}

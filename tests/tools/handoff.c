@@ -7,6 +7,10 @@
  * production; it exists for tests/vm/test-engine.sh.
  *
  *   kmqtt-handoff PORT [ACL_FILTER:ACCESS ...]   (ACCESS: r, w, rw, deny)
+ *
+ * KMQTT_HANDOFF_OUT_IDS=ID,ID,...: a client whose id begins with "outids-" is handed
+ * over as a persistent session with those packet ids in KMQTT_A_OUT_IDS (resends a
+ * daemon would hold for it), to test that new messages get other ids.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,8 +85,23 @@ static int handoff(struct kmq_nl *nl, int fd, char **acl, int nacl)
 	/*
 	 * Every session is clean here: this stand-in stores nothing, so it could not take
 	 * the hand-overs of a parked persistent session (and their publishers would wait).
+	 * Except the "outids-" test sessions, which must end clean (reconnect clean).
 	 */
-	nla_put_u32(msg, KMQTT_A_FLAGS, KMQTT_CONN_F_CLEAN_SESSION);
+	const char *out_ids = getenv("KMQTT_HANDOFF_OUT_IDS");
+
+	if (out_ids && !strncmp(id, "outids-", 7) && !pkt.connect.clean_start) {
+		char *list = strdup(out_ids), *tok, *save = NULL;
+
+		nla_put_u32(msg, KMQTT_A_FLAGS, 0);
+		nest = nla_nest_start(msg, KMQTT_A_OUT_IDS);
+		for (tok = list ? strtok_r(list, ",", &save) : NULL; tok;
+		     tok = strtok_r(NULL, ",", &save))
+			nla_put_u16(msg, KMQTT_A_PACKET_ID, (uint16_t)atoi(tok));
+		nla_nest_end(msg, nest);
+		free(list);
+	} else {
+		nla_put_u32(msg, KMQTT_A_FLAGS, KMQTT_CONN_F_CLEAN_SESSION);
+	}
 	if (nacl) {
 		nest = nla_nest_start(msg, KMQTT_A_ACL);
 		for (int i = 0; i < nacl; i++) {

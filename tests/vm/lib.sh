@@ -19,6 +19,13 @@ wait_for() {
 	return 1
 }
 finish() { exit $((fails > 0)); }
+# reference: run the mosquitto reference checks? Its behaviour does not depend on the
+# guest kernel: tests/run has them run on the first kernel only (KMQTT_REFERENCE=0 after).
+reference() {
+	[ "${KMQTT_REFERENCE:-1}" = 1 ] && return 0
+	echo "ok - the same checks against mosquitto # SKIP run on the first kernel only" | tee -a "$TAP"
+	return 1
+}
 
 # The broker's state as kmqttctl shows it (KMQTT_CTL_SOCKET names kmqttd's socket; $port
 # is the test's MQTT port). A test may define its own after sourcing this file.

@@ -58,9 +58,12 @@ ppid=$!
 check "the publisher is connected" wait_for 30 test -e "$work/acked"
 
 # The kills: at a random moment 0.1..1.3 s after the daemon was started (so also while it
-# opens its store, registers, or commits), then a restart.
+# opens its store, registers, or commits), every other one counted from its registration
+# (so that on a slow kernel, the debug one, most still hit a daemon at work), then a
+# restart.
 done_kills=0
 for i in $(seq 1 "$kills"); do
+	[ $((i % 2)) = 1 ] && wait_for 30 registered
 	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.1 + r % 120 / 100 }')"
 	kill -9 "$dpid" 2>/dev/null && done_kills=$((done_kills + 1))
 	wait "$dpid" 2>/dev/null
@@ -117,12 +120,9 @@ check "persistent session: every acknowledged QoS 1 message delivered ($(wc -l <
 	test "$plost1" = 0
 check "persistent session: every acknowledged QoS 2 message delivered ($(wc -l <"$work/pgot2") delivered, $plost2 lost)" \
 	test "$plost2" = 0
-# Known open bug (docs/design.md, "Persistent sessions"): after some kills a QoS 2 message
-# may still reach the reconnecting subscriber twice (0 in most runs, 1 in some). The
-# figure is reported here, not judged, until it is understood; no-loss is judged above.
-echo "# persistent session: QoS 2 messages delivered twice: $pdup2"
+check "persistent session: no QoS 2 message delivered twice ($pdup2 duplicates)" test "$pdup2" = 0
 # Each duplicate as the subscriber saw it (packet id, DUP flag, connection cycle), and
-# what kmqttd logged about the session, for the bug hunt.
+# what kmqttd logged about the session.
 for m in $(uniq -d "$work/pgot2" | head -n 5); do
 	grep "^q2 $m " "$work/psub.trace" | sed 's/^/#   /'
 done

@@ -7,7 +7,7 @@ set -u
 work=$(mktemp -d)
 port=1883
 check "insmod kmqtt.ko ($KVER)" insmod "$KO"
-kmqtt-handoff $port >"$work/handoff.log" 2>&1 &
+KMQTT_HANDOFF_OUT_IDS=1,2,4 kmqtt-handoff $port >"$work/handoff.log" 2>&1 &
 hpid=$!
 wait_for 5 eval '(exec 3<>/dev/tcp/127.0.0.1/'$port') 2>/dev/null'
 stat() { kmqttctl -j status 2>/dev/null | jq -r ".module.counters.$1"; }
@@ -146,6 +146,21 @@ wait_for 10 subscribed 1
 timeout 3 mosquitto_sub -h 127.0.0.1 -p $port -i same -t t -W 2 >/dev/null 2>&1
 check "takeover counted" test "$(stat takeovers)" -ge $((tk0 + 1))
 wait $first 2>/dev/null
+wait_for 10 subscribed 0
+
+# Packet ids the daemon's resends hold (KMQTT_A_OUT_IDS: 1, 2, 4, kmqtt-handoff's
+# "outids-" sessions) are not given to new messages [MQTT-2.3.1-2].
+py=$(command -v /usr/bin/python3 || command -v python3)
+rm -f "$work/oready"
+timeout 30 "$py" -S "$TOP/tests/tools/mqtt-session.py" $port outids-1 connect:0 subscribe:oi/x:1 \
+	touch:"$work/oready" read:4:15 disconnect connect:1 disconnect >"$work/oi" 2>&1 &
+opid=$!
+wait_for 10 test -e "$work/oready"
+for i in 1 2 3 4; do pub -t oi/x -m o$i -q 1; done
+wait $opid
+out=$(grep '^publish' "$work/oi" | sed -E 's/.* pid=([0-9]+) .*/\1/' | tr '\n' ' ')
+check "a session handed over with resend ids 1, 2, 4: new messages get 3, 5, 6, 7 (got '$out')" \
+	test "$out" = "3 5 6 7 "
 wait_for 10 subscribed 0
 
 # Many clients at QoS 1: nothing lost.

@@ -149,6 +149,33 @@ dup_resend() {
 		test "$out" = "connack 1 0;publish d=1 q=1 r=0 pid=$pid1 sess/d/x d1;publish d=1 q=2 r=0 pid=$pid2 sess/d/x d2;pubrel $pid2;"
 }
 
+# The messages in flight when CONNECT with the same client id takes the session over from
+# an open connection [MQTT-3.1.4-2] go again with DUP and their packet ids [MQTT-4.4.0-1].
+takeover_resend() {
+	local p=$1 n=$2 out pids want
+	rm -f "$work/ready" "$work/got"
+	cl $p st connect:0 subscribe:'sess/t/#':2 mode:none touch:"$work/ready" read:3:20 \
+		touch:"$work/got" quiet:20 >"$work/st.$n" &
+	local spid=$!
+	ready "$work/ready" &&
+		pubs $p pubw:sess/t/x:t1:1:1 pubw:sess/t/x:t2:2:2 pubw:sess/t/x:t3:2:3 >/dev/null
+	ready "$work/got"
+	cl $p st connect:0 read:5:10 quiet:1 disconnect >"$work/st2.$n"
+	wait $spid
+	out=$(lines <"$work/st.$n")
+	check "[$n] takeover: the open connection got t1 (QoS 1), t2, t3 (QoS 2), acknowledged none, and was closed (got '$out')" \
+		eval '[[ "$out" =~ ^"connack 0 0;suback 1 2;publish d=0 q=1 r=0 pid="[0-9]+" sess/t/x t1;publish d=0 q=2 r=0 pid="[0-9]+" sess/t/x t2;publish d=0 q=2 r=0 pid="[0-9]+" sess/t/x t3;closed;"$ ]]'
+	pids=$(grep '^publish' "$work/st.$n" | sed -E 's/.* pid=([0-9]+) .*/\1/' | tr '\n' ' ')
+	set -- $pids
+	want="connack 1 0;publish d=1 q=1 r=0 pid=$1 sess/t/x t1;publish d=1 q=2 r=0 pid=$2 sess/t/x t2;publish d=1 q=2 r=0 pid=$3 sess/t/x t3;"
+	out=$(grep -v '^pubrel' "$work/st2.$n" | lines)
+	check "[$n] the new connection: session present, all three again with DUP 1 and their packet ids (got '$out')" \
+		test "$out" = "$want"
+	out=$(grep '^pubrel' "$work/st2.$n" | sort | lines)
+	want=$(printf 'pubrel %s\n' "$2" "$3" | sort | lines)
+	check "[$n] ... and a PUBREL for each QoS 2 one ($out)" test "$out" = "$want"
+}
+
 pubrel_resend() {
 	local p=$1 n=$2 out pid
 	rm -f "$work/ready"
@@ -206,7 +233,8 @@ queue_limit() {
 
 common() {
 	local f
-	for f in offline_queue clean_discard dup_resend pubrel_resend inbound_dedup queue_limit; do
+	for f in offline_queue clean_discard dup_resend takeover_resend pubrel_resend inbound_dedup \
+		queue_limit; do
 		mark "$2 $f"
 		$f "$@"
 	done
@@ -220,15 +248,17 @@ persistence false
 max_queued_messages 5
 user root
 EOF
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-mpid=$!
-if wait_for 15 serving $mport; then
-	common $mport mosquitto
-else
-	notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
+if reference; then
+	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+	mpid=$!
+	if wait_for 15 serving $mport; then
+		common $mport mosquitto
+	else
+		notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
+	fi
+	kill $mpid
+	wait $mpid 2>/dev/null
 fi
-kill $mpid
-wait $mpid 2>/dev/null
 
 # --- kmqtt
 mkdir -p "$work/db"
@@ -378,6 +408,32 @@ wait $spid
 out=$(grep -v '^pubrel' "$work/sk" | nopid | lines)
 check "reconnect: session present, k1..k4 in order at their QoS, then k5 live (got '$out')" \
 	test "$out" = "connack 1 0;publish d=0 q=1 r=0 sess/k/x k1;publish d=0 q=2 r=0 sess/k/x k2;publish d=0 q=1 r=0 sess/k/x k3;publish d=0 q=1 r=0 sess/k/x k4;publish d=0 q=1 r=0 sess/k/x k5;"
+
+mark "in flight when the connection ends without kmqttd"
+# --- messages in flight when a connection ends while no kmqttd is there to take them: the
+# parked session keeps them, and they go again with DUP and their packet ids
+rm -f "$work/ready" "$work/got" "$work/go"
+cl $port sn connect:0 subscribe:'sess/n/#':2 mode:none touch:"$work/ready" read:3:20 \
+	touch:"$work/got" waitfile:"$work/go":30 drop >"$work/sn" &
+spid=$!
+ready "$work/ready" &&
+	pubs $port pubw:sess/n/x:n1:2:1 pubw:sess/n/x:n2:2:2 pubw:sess/n/x:n3:1:3 >/dev/null
+ready "$work/got"
+p0=$(mcount sessions_parked)
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+touch "$work/go"
+wait $spid
+pids=$(grep '^publish' "$work/sn" | sed -E 's/.* pid=([0-9]+) .*/\1/' | tr '\n' ' ')
+check "sn got n1, n2 (QoS 2), n3 (QoS 1) and acknowledged none (pids: $pids)" \
+	test "$(grep -c '^publish d=0' "$work/sn")" = 3
+wait_for 10 eval '[ "$(mcount sessions_parked)" -gt "$p0" ]'
+start_daemon "$work/kmqttd.conf"
+check "kmqttd restarted after SIGKILL" up
+set -- $pids
+out=$(cl $port sn connect:0 read:5:10 quiet:1 disconnect | grep -v '^pubrel' | lines)
+check "sn reconnects: the three again, with DUP 1 and their packet ids (got '$out')" \
+	test "$out" = "connack 1 0;publish d=1 q=2 r=0 pid=$1 sess/n/x n1;publish d=1 q=2 r=0 pid=$2 sess/n/x n2;publish d=1 q=1 r=0 pid=$3 sess/n/x n3;"
 
 mark "queue_overflow drop_oldest"
 # --- queue_overflow drop_oldest and persistent_client_expiration 1h (kmqttd restarted)

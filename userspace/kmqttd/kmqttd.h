@@ -365,6 +365,7 @@ struct session_connect {
 	bool present;		/* a stored session: KMQTT_CONN_F_SESSION_PRESENT */
 	bool hold;		/* KMQTT_CONN_F_HOLD: deliver the queue, then SESSION_RESUMED */
 	struct kmq_sub *subs;	/* KMQTT_A_SUBS (freed by session_connect_done) */
+	uint16_t *out_ids;	/* KMQTT_A_OUT_IDS (likewise) */
 };
 int session_init(struct kmqttd *d);
 /* The store's loaders for sessions (before kmq_store_open). */

@@ -543,6 +543,23 @@ void session_prepare_connect(struct kmqttd *d, const char *id, bool clean,
 	}
 	p->qos2_ids = s->qos2;
 	p->n_qos2 = s->n_qos2;
+	/* The resends keep their packet ids: the module gives new messages other ones. */
+	uint32_t n_out = 0;
+
+	for (const struct smsg *m = s->head; m; m = m->next)
+		n_out += smsg_owed(m) && m->packet_id;
+	if (n_out > KMQTT_MAX_OUT_IDS)
+		n_out = KMQTT_MAX_OUT_IDS;
+	sc->out_ids = n_out ? calloc(n_out, sizeof(*sc->out_ids)) : NULL;
+	if (sc->out_ids) {
+		uint32_t i = 0;
+
+		for (const struct smsg *m = s->head; m && i < n_out; m = m->next)
+			if (smsg_owed(m) && m->packet_id)
+				sc->out_ids[i++] = m->packet_id;
+		p->out_ids = sc->out_ids;
+		p->n_out = n_out;
+	}
 }
 
 void session_connect_done(struct kmqttd *d, struct session_connect *sc, int ret,
@@ -553,6 +570,8 @@ void session_connect_done(struct kmqttd *d, struct session_connect *sc, int ret,
 
 	free(sc->subs);
 	sc->subs = NULL;
+	free(sc->out_ids);
+	sc->out_ids = NULL;
 	if (s)
 		s->handoff = false;
 	if (ret)

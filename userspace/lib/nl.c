@@ -705,6 +705,15 @@ static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
 				return -1;
 		nla_nest_end(msg, nest);
 	}
+	if (p->n_out) {
+		nest = nla_nest_start(msg, KMQTT_A_OUT_IDS);
+		if (!nest)
+			return -1;
+		for (uint32_t i = 0; i < p->n_out; i++)
+			if (nla_put_u16(msg, KMQTT_A_PACKET_ID, p->out_ids[i]))
+				return -1;
+		nla_nest_end(msg, nest);
+	}
 	return 0;
 }
 
@@ -747,6 +756,7 @@ int kmq_nl_conn_new(struct kmq_nl *nl, const struct kmq_conn_new *p, uint64_t *i
 	for (uint32_t i = 0; p->subs && i < p->n_subs; i++)
 		size += p->subs[i].len + 32;
 	size += (size_t)p->n_qos2 * 8 + 16;
+	size += (size_t)p->n_out * 8 + 16;
 	msg = nl_new_flags(nl, KMQTT_CMD_CONN_NEW, NLM_F_REQUEST | NLM_F_ACK, size);
 	if (!msg)
 		return -ENOMEM;

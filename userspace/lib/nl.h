@@ -110,12 +110,15 @@ struct kmq_conn_new {
 	bool will_retain;
 	/*
 	 * A persistent session's stored state: KMQTT_A_SUBS when @subs is set (even with
-	 * @n_subs 0), KMQTT_A_QOS2_IDS when @n_qos2 > 0.
+	 * @n_subs 0), KMQTT_A_QOS2_IDS when @n_qos2 > 0, KMQTT_A_OUT_IDS (the packet ids of
+	 * the resends it holds) when @n_out > 0.
 	 */
 	const struct kmq_sub *subs;
 	uint32_t n_subs;
 	const uint16_t *qos2_ids;
 	uint32_t n_qos2;
+	const uint16_t *out_ids;
+	uint32_t n_out;
 };
 
 /* The TLS description of a connection (KMQTT_A_TLS); empty strings when absent. */

@@ -120,6 +120,14 @@
  *    KMQTT_A_QOS2_IDS: NLA_NESTED, optional, likewise: the QoS 2 packet ids the client
  *                      sent and has not released yet
  *        KMQTT_A_PACKET_ID: NLA_U16, 1..65535, repeated, at most KMQTT_MAX_QOS2_IN
+ *    KMQTT_A_OUT_IDS: NLA_NESTED, optional, for a persistent session: the packet ids of
+ *                     the messages the daemon holds for it that were sent before (it
+ *                     delivers them with KMQTT_MSG_F_DUP or KMQTT_MSG_F_PUBREL and their
+ *                     id). No new message to the client gets one of these ids until the
+ *                     message that has it is delivered [MQTT-2.3.1-2]: a client that kept
+ *                     the id of a QoS 2 message it received would take a new message
+ *                     with that id for a resend of the old one, and drop it.
+ *        KMQTT_A_PACKET_ID: NLA_U16, 1..65535, repeated, at most KMQTT_MAX_OUT_IDS
  *
  * Reply: KMQTT_A_CONN_ID: NLA_U64, the connection's identifier; KMQTT_A_FLAGS: NLA_U32,
  * KMQTT_CONN_F_SESSION_PRESENT if the CONNACK said so (the module sets it when it resumed
@@ -332,7 +340,7 @@
 
 #define KMQTT_GENL_NAME		"kmqtt"
 #define KMQTT_GENL_VERSION	1
-#define KMQTT_ABI_VERSION	4
+#define KMQTT_ABI_VERSION	5
 
 enum kmqtt_cmd {
 	KMQTT_CMD_UNSPEC,
@@ -396,6 +404,7 @@ enum kmqtt_attr {
 	KMQTT_A_PACKET_ID,
 	KMQTT_A_STORE_ID,
 	KMQTT_A_OWED_SEQ,
+	KMQTT_A_OUT_IDS,
 	__KMQTT_A_MAX
 };
 
@@ -418,6 +427,8 @@ enum kmqtt_register_flags {
 #define KMQTT_MAX_RETAIN_PENDING_BYTES	(16U * 1024 * 1024)
 /* QoS 2 packet identifiers awaiting PUBREL, per connection. */
 #define KMQTT_MAX_QOS2_IN		1024
+/* Packet ids of resends a session's daemon holds, per KMQTT_CMD_CONN_NEW. */
+#define KMQTT_MAX_OUT_IDS		4096
 #define KMQTT_MAX_WILL_PAYLOAD		65535
 /* Persistent sessions: see "Persistent sessions" above. */
 #define KMQTT_MAX_SESSION_SUBS		1024
