@@ -505,6 +505,24 @@ static int kmqtt_nl_put_tls(struct sk_buff *skb, const struct kmqtt_tls *tls)
 	return 0;
 }
 
+/* A nest of packet ids (KMQTT_A_QOS2_IDS, KMQTT_A_OUT_IDS): at most @max of them. */
+static int kmqtt_nl_check_ids(struct genl_info *info, const struct nlattr *ids, u32 max)
+{
+	const struct nlattr *a;
+	u32 n = 0;
+	int rem;
+
+	if (!ids)
+		return 0;
+	nla_for_each_nested(a, ids, rem) {
+		if (nla_type(a) != KMQTT_A_PACKET_ID || ++n > max) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "kmqtt: bad or too many packet ids");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* The stored session of a persistent hand-off: counts and topic filters checked. */
 int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
 {
@@ -535,24 +553,9 @@ int kmqtt_nl_check_session(struct genl_info *info, struct kmqtt_conn_params *p)
 			}
 		}
 	}
-	n = 0;
-	if (p->qos2_ids) {
-		nla_for_each_nested(a, p->qos2_ids, rem) {
-			if (nla_type(a) != KMQTT_A_PACKET_ID || ++n > KMQTT_MAX_QOS2_IN) {
-				NL_SET_ERR_MSG_ATTR(info->extack, a, "kmqtt: bad stored QoS 2 id");
-				return -EINVAL;
-			}
-		}
-	}
-	n = 0;
-	if (p->out_ids) {
-		nla_for_each_nested(a, p->out_ids, rem) {
-			if (nla_type(a) != KMQTT_A_PACKET_ID || ++n > KMQTT_MAX_OUT_IDS) {
-				NL_SET_ERR_MSG_ATTR(info->extack, a, "kmqtt: bad resend packet id");
-				return -EINVAL;
-			}
-		}
-	}
+	if (kmqtt_nl_check_ids(info, p->qos2_ids, KMQTT_MAX_QOS2_IN) ||
+	    kmqtt_nl_check_ids(info, p->out_ids, KMQTT_MAX_OUT_IDS))
+		return -EINVAL;
 	return 0;
 }
 

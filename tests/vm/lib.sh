@@ -19,12 +19,25 @@ wait_for() {
 	return 1
 }
 finish() { exit $((fails > 0)); }
-# reference: run the mosquitto reference checks? Its behaviour does not depend on the
-# guest kernel: tests/run has them run on the first kernel only (KMQTT_REFERENCE=0 after).
-reference() {
-	[ "${KMQTT_REFERENCE:-1}" = 1 ] && return 0
-	echo "ok - the same checks against mosquitto # SKIP run on the first kernel only" | tee -a "$TAP"
-	return 1
+# with_mosquitto CMD...: the mosquitto reference. Starts mosquitto on $mport with
+# $work/mosquitto.conf, runs CMD..., stops it. Its behaviour does not depend on the guest
+# kernel: tests/run has it run on the first kernel only (KMQTT_REFERENCE=0 after).
+with_mosquitto() {
+	local mpid
+	if [ "${KMQTT_REFERENCE:-1}" != 1 ]; then
+		echo "ok - the same checks against mosquitto # SKIP run on the first kernel only" |
+			tee -a "$TAP"
+		return 0
+	fi
+	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+	mpid=$!
+	if wait_for 15 serving "$mport"; then
+		"$@"
+	else
+		notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
+	fi
+	kill $mpid
+	wait $mpid 2>/dev/null
 }
 
 # The broker's state as kmqttctl shows it (KMQTT_CTL_SOCKET names kmqttd's socket; $port

@@ -302,16 +302,7 @@ persistence false
 max_inflight_messages $inflight
 user root
 EOF
-if reference; then
-	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-	mpid=$!
-	if wait_for 15 serving $mport; then
-		qos2_basics $mport mosquitto
-	else
-		notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
-	fi
-	kill $mpid; wait $mpid 2>/dev/null
-fi
+with_mosquitto qos2_basics $mport mosquitto
 
 # --- kmqtt
 cat >"$work/kmqttd.conf" <<EOF

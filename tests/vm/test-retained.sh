@@ -108,16 +108,7 @@ acl_file $work/acl
 persistence false
 user root
 EOF
-if reference; then
-	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-	mpid=$!
-	if wait_for 15 serving $mport; then
-		retained_basics $mport mosquitto
-	else
-		notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
-	fi
-	kill $mpid; wait $mpid 2>/dev/null
-fi
+with_mosquitto retained_basics $mport mosquitto
 
 # --- kmqtt
 cat >"$work/kmqttd.conf" <<EOF

@@ -248,17 +248,7 @@ persistence false
 max_queued_messages 5
 user root
 EOF
-if reference; then
-	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-	mpid=$!
-	if wait_for 15 serving $mport; then
-		common $mport mosquitto
-	else
-		notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
-	fi
-	kill $mpid
-	wait $mpid 2>/dev/null
-fi
+with_mosquitto common $mport mosquitto
 
 # --- kmqtt
 mkdir -p "$work/db"

@@ -264,19 +264,13 @@ acl_file $work/acl
 persistence false
 user root
 EOF
-if reference; then
-	mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-	mpid=$!
+mosquitto_will() {
 	denied_connack=
-	if wait_for 15 serving $mport; then
-		will_basics $mport mosquitto
-		check "mosquitto 2.0.11 accepts a CONNECT whose will it may not publish (CONNACK ${denied_connack:-none})" \
-			test "$denied_connack" = 0
-	else
-		notok "mosquitto starts on port $mport ($(tail -n 2 "$work/mosquitto.log"))"
-	fi
-	kill $mpid; wait $mpid 2>/dev/null
-fi
+	will_basics $mport mosquitto
+	check "mosquitto 2.0.11 accepts a CONNECT whose will it may not publish (CONNACK ${denied_connack:-none})" \
+		test "$denied_connack" = 0
+}
+with_mosquitto mosquitto_will
 
 # --- kmqtt
 cat >"$work/kmqttd.conf" <<EOF

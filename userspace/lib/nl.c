@@ -679,6 +679,23 @@ static int parse_conn_new(struct nl_msg *msg, void *arg)
 	return 0;
 }
 
+/* A list of packet ids as a nest of KMQTT_A_PACKET_ID (nothing when @n is 0). */
+static int put_ids(struct nl_msg *msg, int type, const uint16_t *ids, uint32_t n)
+{
+	struct nlattr *nest;
+
+	if (!n)
+		return 0;
+	nest = nla_nest_start(msg, type);
+	if (!nest)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (nla_put_u16(msg, KMQTT_A_PACKET_ID, ids[i]))
+			return -1;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
 static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
 {
 	struct nlattr *nest, *sub;
@@ -696,24 +713,9 @@ static int put_session(struct nl_msg *msg, const struct kmq_conn_new *p)
 		}
 		nla_nest_end(msg, nest);
 	}
-	if (p->n_qos2) {
-		nest = nla_nest_start(msg, KMQTT_A_QOS2_IDS);
-		if (!nest)
-			return -1;
-		for (uint32_t i = 0; i < p->n_qos2; i++)
-			if (nla_put_u16(msg, KMQTT_A_PACKET_ID, p->qos2_ids[i]))
-				return -1;
-		nla_nest_end(msg, nest);
-	}
-	if (p->n_out) {
-		nest = nla_nest_start(msg, KMQTT_A_OUT_IDS);
-		if (!nest)
-			return -1;
-		for (uint32_t i = 0; i < p->n_out; i++)
-			if (nla_put_u16(msg, KMQTT_A_PACKET_ID, p->out_ids[i]))
-				return -1;
-		nla_nest_end(msg, nest);
-	}
+	if (put_ids(msg, KMQTT_A_QOS2_IDS, p->qos2_ids, p->n_qos2) ||
+	    put_ids(msg, KMQTT_A_OUT_IDS, p->out_ids, p->n_out))
+		return -1;
 	return 0;
 }
 
