@@ -1439,6 +1439,27 @@ static void kmqtt_session_take_up(struct kmqtt_conn *c, struct kmqtt_conn *p)
 	kmqtt_session_discard(p);
 }
 
+/*
+ * Each packet id of the nest @ids (KMQTT_A_PACKET_ID, validated) into @xa with the value
+ * @v. Returns how many were stored; those that could not be are counted in @failed.
+ */
+static u32 kmqtt_ids_store(struct xarray *xa, const struct nlattr *ids, void *v, u32 *failed)
+{
+	const struct nlattr *a;
+	u32 n = 0;
+	int rem;
+
+	nla_for_each_nested(a, ids, rem) {
+		if (nla_type(a) != KMQTT_A_PACKET_ID)
+			continue;
+		if (!xa_err(xa_store(xa, nla_get_u16(a), v, GFP_KERNEL_ACCOUNT)))
+			n++;
+		else if (failed)
+			(*failed)++;
+	}
+	return n;
+}
+
 /* A persistent session the daemon restored from its store (no parked one was here). */
 static void kmqtt_session_restore(struct kmqtt_conn *c, const struct kmqtt_conn_params *p)
 {
@@ -1459,31 +1480,20 @@ static void kmqtt_session_restore(struct kmqtt_conn *c, const struct kmqtt_conn_
 						    c->client_id);
 		}
 	}
-	if (p->qos2_ids) {
-		nla_for_each_nested(a, p->qos2_ids, rem) {
-			if (nla_type(a) != KMQTT_A_PACKET_ID)
-				continue;
-			if (!xa_err(xa_store(&c->qos2_in, nla_get_u16(a), xa_mk_value(2),
-					     GFP_KERNEL_ACCOUNT)))
-				c->n_qos2_in++;
-		}
-	}
+	if (p->qos2_ids)
+		c->n_qos2_in += kmqtt_ids_store(&c->qos2_in, p->qos2_ids, xa_mk_value(2), NULL);
 }
 
 /* The daemon's resends keep their packet ids: none of those goes to a new message. */
 static void kmqtt_conn_reserve_ids(struct kmqtt_conn *c, const struct nlattr *ids)
 {
-	const struct nlattr *a;
-	int rem;
+	u32 failed = 0;
 
-	nla_for_each_nested(a, ids, rem) {
-		if (nla_type(a) == KMQTT_A_PACKET_ID &&
-		    xa_err(xa_store(&c->out_ids, nla_get_u16(a), xa_mk_value(1),
-				    GFP_KERNEL_ACCOUNT))) {
-			kmqtt_stat_inc(KMQTT_STAT_NO_MEMORY);
-			pr_warn_ratelimited("session %s: a resend's packet id could not be kept aside\n",
-					    c->client_id);
-		}
+	kmqtt_ids_store(&c->out_ids, ids, xa_mk_value(1), &failed);
+	if (failed) {
+		kmqtt_stat_add(KMQTT_STAT_NO_MEMORY, failed);
+		pr_warn_ratelimited("session %s: %u resend packet id(s) could not be kept aside\n",
+				    c->client_id, failed);
 	}
 }
 
